@@ -1,0 +1,1 @@
+//! Adapters from decoded wire formats to appends.

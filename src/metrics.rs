@@ -1,0 +1,1 @@
+//! Strata's own metrics, exposed on `/metrics`.

@@ -1,0 +1,1 @@
+//! Runners for compatibility suites and end-to-end tests against real peers.
