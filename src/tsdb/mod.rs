@@ -3,4 +3,5 @@
 
 pub mod block;
 pub mod chunkenc;
+pub mod postings;
 pub mod wal;
