@@ -1,1 +1,127 @@
-//! HTTP endpoints.
+//! The HTTP server: remote write and read, Strata's own metrics, health and readiness.
+//!
+//! Handlers parse the request, hand decoding and storage work to blocking threads (a WAL
+//! commit may fsync), and answer in each protocol's own terms.
+
+mod remote_read;
+mod remote_write;
+mod response;
+mod status;
+
+use crate::metrics::Metrics;
+use crate::tsdb::Db;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tracing::debug;
+
+pub type Body = Full<Bytes>;
+
+/// What every handler shares. The database is set once the WAL has been replayed; until then
+/// the server answers `/-/ready` and writes with 503.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: OnceLock<Arc<Db>>,
+    pub metrics: Arc<Metrics>,
+    pub max_request_bytes: usize,
+    pub limits: remote_write::Limits,
+}
+
+impl AppState {
+    pub fn new(metrics: Arc<Metrics>, max_request_bytes: usize) -> Self {
+        AppState {
+            db: OnceLock::new(),
+            metrics,
+            max_request_bytes,
+            limits: remote_write::Limits::default(),
+        }
+    }
+
+    fn db(&self) -> Option<Arc<Db>> {
+        self.db.get().cloned()
+    }
+}
+
+/// How long a client may take to send its headers or its body.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Accepts connections until the listener fails; each connection is served on its own task.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| route(state.clone(), req));
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(READ_TIMEOUT)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc);
+            if let Err(e) = conn.await {
+                debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn route(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let path = req.uri().path().to_string();
+    let resp = match (req.method(), path.as_str()) {
+        (&Method::POST, "/api/v1/write") => remote_write::handle(state, req).await,
+        (&Method::POST, "/api/v1/read") => remote_read::handle(state, req).await,
+        (&Method::GET, "/metrics") => status::metrics(&state),
+        (&Method::GET | &Method::HEAD, "/-/healthy") => {
+            response::text(StatusCode::OK, "Strata is Healthy.\n")
+        }
+        (&Method::GET | &Method::HEAD, "/-/ready") => status::ready(&state),
+        (&Method::GET, "/api/v1/metadata") => status::metadata(&state, req.uri().query()),
+        (_, "/api/v1/write" | "/api/v1/read" | "/metrics" | "/-/healthy" | "/-/ready") => {
+            response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => response::text(StatusCode::NOT_FOUND, "404 page not found\n"),
+    };
+    Ok(resp)
+}
+
+/// Why a request body could not be read.
+enum BodyError {
+    TooLarge,
+    Failed(String),
+}
+
+/// Reads the whole body, refusing more than `limit` bytes and slow senders.
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, BodyError> {
+    if let Some(len) = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(BodyError::TooLarge);
+        }
+    }
+    let collected =
+        tokio::time::timeout(READ_TIMEOUT, Limited::new(req.into_body(), limit).collect()).await;
+    match collected {
+        Err(_) => Err(BodyError::Failed("timed out reading the request body".into())),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(e)) => Err(BodyError::Failed(e.to_string())),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+fn header<'a>(req: &'a Request<Incoming>, name: hyper::header::HeaderName) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}

@@ -1,1 +1,4 @@
-//! Adapters from decoded wire formats to appends.
+//! Adapters from decoded wire formats to appends. Decoding lives in the leaf crates; these
+//! modules only turn decoded series into [`crate::appender::Appender`] calls.
+
+pub mod remote_write;

@@ -1,0 +1,34 @@
+//! Small response builders.
+
+use super::Body;
+use bytes::Bytes;
+use hyper::{Response, StatusCode, header};
+
+pub fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
+    with_type(status, "text/plain; charset=utf-8", msg.into().into_bytes())
+}
+
+pub fn with_type(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+pub fn empty(status: StatusCode) -> Response<Body> {
+    let mut r = Response::new(Body::new(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}
+
+/// The Prometheus API's error envelope.
+pub fn api_error(status: StatusCode, error_type: &str, msg: &str) -> Response<Body> {
+    let body = serde_json::json!({"status": "error", "errorType": error_type, "error": msg});
+    with_type(status, "application/json", body.to_string().into_bytes())
+}
+
+pub fn not_ready() -> Response<Body> {
+    text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n")
+}

@@ -1,0 +1,262 @@
+//! The head: the in-memory, writable part of the TSDB holding the most recent data.
+//!
+//! Series are found by label hash in striped maps (so that concurrent appenders rarely share
+//! a lock) and by id; label postings are roaring bitmaps. Samples are appended through
+//! [`HeadAppender`], which logs them to the write-ahead log before applying them. When the head
+//! spans enough time, the database cuts its oldest range into a block and truncates it here.
+
+mod appender;
+mod postings;
+mod series;
+
+pub use appender::HeadAppender;
+pub use postings::MemPostings;
+pub use series::{AppendLimits, HeadChunk, MemSeries, Placement, SeriesData, encode_chunks};
+
+use crate::appender::Metadata;
+use crate::tsdb::postings::{self as postings_select, PostingsSource};
+use promql::{Labels, Matcher};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+const STRIPES: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+pub struct HeadOptions {
+    /// How far behind its newest sample a series accepts samples, in milliseconds; 0 disables.
+    pub ooo_window: i64,
+    /// Block range in milliseconds; chunks never straddle a multiple of it.
+    pub block_range: i64,
+}
+
+type SeriesMap = HashMap<u64, Vec<Arc<MemSeries>>>;
+
+#[derive(Debug)]
+pub struct Head {
+    opts: HeadOptions,
+    hasher: std::hash::RandomState,
+    by_hash: Box<[Mutex<SeriesMap>]>,
+    by_id: Box<[RwLock<HashMap<u32, Arc<MemSeries>>>]>,
+    postings: MemPostings,
+    next_id: AtomicU32,
+    num_series: AtomicU64,
+    /// Samples below this are covered by persisted blocks and refused.
+    min_valid_time: AtomicI64,
+    /// Newest timestamp appended to any series.
+    maxt: AtomicI64,
+    metadata: RwLock<HashMap<String, Metadata>>,
+    /// Commits hold it shared while they log and apply; a block cut holds it exclusively while
+    /// it raises `min_valid_time` and cuts the WAL, so no sample below the cut slips in after.
+    pub(crate) commit_gate: RwLock<()>,
+}
+
+impl Head {
+    pub fn new(opts: HeadOptions) -> Self {
+        Head {
+            opts,
+            hasher: std::hash::RandomState::new(),
+            by_hash: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            by_id: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            postings: MemPostings::default(),
+            next_id: AtomicU32::new(1),
+            num_series: AtomicU64::new(0),
+            min_valid_time: AtomicI64::new(i64::MIN),
+            maxt: AtomicI64::new(i64::MIN),
+            metadata: RwLock::default(),
+            commit_gate: RwLock::new(()),
+        }
+    }
+
+    pub fn options(&self) -> HeadOptions {
+        self.opts
+    }
+
+    pub fn limits(&self) -> AppendLimits {
+        AppendLimits {
+            min_valid_time: self.min_valid_time.load(Ordering::Acquire),
+            ooo_window: self.opts.ooo_window,
+            block_range: self.opts.block_range,
+        }
+    }
+
+    pub fn min_valid_time(&self) -> i64 {
+        self.min_valid_time.load(Ordering::Acquire)
+    }
+
+    pub fn set_min_valid_time(&self, t: i64) {
+        self.min_valid_time.fetch_max(t, Ordering::AcqRel);
+    }
+
+    pub fn maxt(&self) -> i64 {
+        self.maxt.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn observe_time(&self, t: i64) {
+        self.maxt.fetch_max(t, Ordering::AcqRel);
+    }
+
+    pub fn num_series(&self) -> u64 {
+        self.num_series.load(Ordering::Relaxed)
+    }
+
+    fn hash(&self, labels: &Labels) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        labels.hash(&mut h);
+        h.finish()
+    }
+
+    /// The series with these labels, created if new; the flag says whether it was created.
+    pub fn get_or_create(&self, labels: &Labels) -> (Arc<MemSeries>, bool) {
+        let h = self.hash(labels);
+        let mut stripe = self.by_hash[h as usize % STRIPES]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let bucket = stripe.entry(h).or_default();
+        if let Some(s) = bucket.iter().find(|s| &s.labels == labels) {
+            return (s.clone(), false);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let s = Arc::new(MemSeries::new(id, labels.clone()));
+        bucket.push(s.clone());
+        drop(stripe);
+        self.index(&s);
+        (s, true)
+    }
+
+    /// Recreates a series with a known id (WAL replay). Returns the existing series when the
+    /// labels are already present under another id.
+    pub fn create_with_id(&self, id: u32, labels: Labels) -> Arc<MemSeries> {
+        let h = self.hash(&labels);
+        let mut stripe = self.by_hash[h as usize % STRIPES]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let bucket = stripe.entry(h).or_default();
+        if let Some(s) = bucket.iter().find(|s| s.labels == labels) {
+            return s.clone();
+        }
+        let s = Arc::new(MemSeries::new(id, labels));
+        bucket.push(s.clone());
+        drop(stripe);
+        self.next_id.fetch_max(id.saturating_add(1), Ordering::Relaxed);
+        self.index(&s);
+        s
+    }
+
+    fn index(&self, s: &Arc<MemSeries>) {
+        self.by_id[s.id as usize % STRIPES]
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(s.id, s.clone());
+        self.postings.add(s.id, &s.labels);
+        self.num_series.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn series(&self, id: u32) -> Option<Arc<MemSeries>> {
+        self.by_id[id as usize % STRIPES]
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    /// Series matching every matcher, sorted by labels.
+    pub fn select(&self, matchers: &[Matcher]) -> Vec<Arc<MemSeries>> {
+        let ids = postings_select::select(&self.postings, matchers);
+        let mut out: Vec<Arc<MemSeries>> = ids.iter().filter_map(|id| self.series(id)).collect();
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out
+    }
+
+    /// Every series, sorted by labels.
+    pub fn all_series(&self) -> Vec<Arc<MemSeries>> {
+        let ids = self.postings.all_postings();
+        let mut out: Vec<Arc<MemSeries>> = ids.iter().filter_map(|id| self.series(id)).collect();
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out
+    }
+
+    pub fn label_names(&self, matchers: &[Matcher]) -> Vec<String> {
+        if matchers.is_empty() {
+            return self.postings.label_names();
+        }
+        let mut names = BTreeSet::new();
+        for s in self.select(matchers) {
+            for l in &s.labels {
+                names.insert(l.name.clone());
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    pub fn label_values(&self, name: &str, matchers: &[Matcher]) -> Vec<String> {
+        if matchers.is_empty() {
+            let mut v = self.postings.label_values(name);
+            v.sort();
+            return v;
+        }
+        let mut vals = BTreeSet::new();
+        for s in self.select(matchers) {
+            if let Some(v) = s.labels.get(name) {
+                vals.insert(v.to_string());
+            }
+        }
+        vals.into_iter().collect()
+    }
+
+    /// Removes series that hold no data (after a truncation). Returns how many were removed.
+    pub fn gc(&self) -> usize {
+        let mut removed = 0;
+        for stripe in self.by_hash.iter() {
+            let mut g = stripe.lock().unwrap_or_else(|e| e.into_inner());
+            g.retain(|_, bucket| {
+                bucket.retain(|s| {
+                    // Only drop a series nobody else holds: an appender that staged samples for
+                    // it keeps a clone until it commits. The two maps hold one each.
+                    let empty = Arc::strong_count(s) == 2
+                        && s.data.try_lock().map(|d| d.is_empty()).unwrap_or(false);
+                    if empty {
+                        self.by_id[s.id as usize % STRIPES]
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&s.id);
+                        self.postings.remove(s.id, &s.labels);
+                        removed += 1;
+                    }
+                    !empty
+                });
+                !bucket.is_empty()
+            });
+        }
+        self.num_series.fetch_sub(removed as u64, Ordering::Relaxed);
+        removed
+    }
+
+    /// Oldest timestamp held by any series, if any.
+    pub fn mint(&self) -> Option<i64> {
+        self.all_series().iter().filter_map(|s| s.lock().mint()).min()
+    }
+
+    pub fn set_metadata(&self, metric: &str, meta: Metadata) {
+        let mut g = self.metadata.write().unwrap_or_else(|e| e.into_inner());
+        if g.get(metric) != Some(&meta) {
+            g.insert(metric.to_string(), meta);
+        }
+    }
+
+    pub fn metadata(&self) -> HashMap<String, Metadata> {
+        self.metadata
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Bytes of chunk data held in memory.
+    pub fn chunk_bytes(&self) -> usize {
+        self.all_series()
+            .iter()
+            .map(|s| s.lock().chunk_bytes())
+            .sum()
+    }
+}

@@ -1,0 +1,209 @@
+//! Reads the head and the persisted blocks of a time range as one store.
+//!
+//! Each source is asked for the matching series; the results are merged by label set, and
+//! samples that several sources hold for the same timestamp are kept once (the newest source
+//! wins: the head over blocks, a later block over an earlier one).
+
+use crate::tsdb::block::Block;
+use crate::tsdb::chunkenc::{self, Encoding};
+use crate::tsdb::head::Head;
+use promql::storage::{Querier, SelectHints, SeriesSet, StorageError};
+use promql::{Labels, Matcher, MemSeries, SampleIterator, VecSampleIterator};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct DbQuerier {
+    pub(crate) head: Arc<Head>,
+    /// Blocks overlapping the range, oldest first.
+    pub(crate) blocks: Vec<Arc<Block>>,
+    pub(crate) mint: i64,
+    pub(crate) maxt: i64,
+    pub(crate) max_samples: usize,
+}
+
+impl DbQuerier {
+    /// Every matching series with its samples in range, sorted by labels.
+    pub fn select_series(
+        &self,
+        mint: i64,
+        maxt: i64,
+        matchers: &[Matcher],
+    ) -> Result<Vec<MemSeries>, StorageError> {
+        let (mint, maxt) = (mint.max(self.mint), maxt.min(self.maxt));
+        let mut merged: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+        let mut total = 0usize;
+        let mut budget = |n: usize| -> Result<(), StorageError> {
+            total += n;
+            if total > self.max_samples {
+                return Err(StorageError::Other(format!(
+                    "query processing would load too many samples into memory (more than {})",
+                    self.max_samples
+                )));
+            }
+            Ok(())
+        };
+        for b in &self.blocks {
+            let meta = b.meta();
+            if meta.max_time <= mint || meta.min_time > maxt {
+                continue;
+            }
+            for id in b.select(matchers).iter() {
+                let (labels, chunks) = b.series(id).map_err(storage_err)?;
+                let out = merged.entry(labels).or_default();
+                let before = out.len();
+                for c in chunks.iter().filter(|c| c.maxt >= mint && c.mint <= maxt) {
+                    let (enc, data) = b.read_chunk(c).map_err(storage_err)?;
+                    let enc = Encoding::from_u8(enc).ok_or_else(|| {
+                        StorageError::Corrupt(format!("unknown chunk encoding {enc}"))
+                    })?;
+                    decode_range(enc, &data, mint, maxt, out)?;
+                }
+                budget(out.len() - before)?;
+            }
+        }
+        for s in self.head.select(matchers) {
+            let out = merged.entry(s.labels.clone()).or_default();
+            let before = out.len();
+            s.lock().samples_in(mint, maxt, out);
+            budget(out.len() - before)?;
+        }
+        Ok(merged
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(labels, mut samples)| {
+                // Stable sort keeps source order among equal timestamps; the last one is the
+                // newest source.
+                samples.sort_by_key(|s| s.0);
+                dedup_keep_last(&mut samples);
+                MemSeries { labels, samples }
+            })
+            .collect())
+    }
+
+    fn blocks_in_range(&self) -> impl Iterator<Item = &Arc<Block>> {
+        self.blocks
+            .iter()
+            .filter(|b| b.meta().max_time > self.mint && b.meta().min_time <= self.maxt)
+    }
+}
+
+fn storage_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Other(e.to_string())
+}
+
+fn decode_range(
+    enc: Encoding,
+    data: &[u8],
+    mint: i64,
+    maxt: i64,
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), StorageError> {
+    let mut it = chunkenc::iter_chunk(enc, data);
+    if it.seek(mint) {
+        loop {
+            let s = it.at();
+            if s.0 > maxt {
+                break;
+            }
+            out.push(s);
+            if !it.next() {
+                break;
+            }
+        }
+    }
+    match it.err() {
+        Some(e) => Err(StorageError::Corrupt(e.to_string())),
+        None => Ok(()),
+    }
+}
+
+fn dedup_keep_last(v: &mut Vec<(i64, f64)>) {
+    let mut w = 0;
+    for r in 0..v.len() {
+        if w > 0 && v[w - 1].0 == v[r].0 {
+            v[w - 1] = v[r];
+        } else {
+            v[w] = v[r];
+            w += 1;
+        }
+    }
+    v.truncate(w);
+}
+
+impl Querier for DbQuerier {
+    fn select(
+        &self,
+        hints: &SelectHints,
+        matchers: &[Matcher],
+    ) -> Result<Box<dyn SeriesSet>, StorageError> {
+        let (mint, maxt) = if hints.mint == 0 && hints.maxt == 0 {
+            (self.mint, self.maxt)
+        } else {
+            (hints.mint, hints.maxt)
+        };
+        let series = self.select_series(mint, maxt, matchers)?;
+        Ok(Box::new(VecSeriesSet {
+            series: series.into_iter().map(|s| (s.labels, s.samples.into())).collect(),
+            pos: 0,
+        }))
+    }
+
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        let mut names: BTreeSet<String> = self.head.label_names(matchers).into_iter().collect();
+        for b in self.blocks_in_range() {
+            names.extend(b.label_names(matchers).map_err(storage_err)?);
+        }
+        Ok(names.into_iter().collect())
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+    ) -> Result<Vec<String>, StorageError> {
+        let mut vals: BTreeSet<String> =
+            self.head.label_values(name, matchers).into_iter().collect();
+        for b in self.blocks_in_range() {
+            vals.extend(b.label_values(name, matchers).map_err(storage_err)?);
+        }
+        Ok(vals.into_iter().collect())
+    }
+}
+
+/// A series set over materialized series.
+#[derive(Debug)]
+pub struct VecSeriesSet {
+    series: Vec<(Labels, Arc<[(i64, f64)]>)>,
+    /// Index of the current series plus one.
+    pos: usize,
+}
+
+impl SeriesSet for VecSeriesSet {
+    fn next(&mut self) -> bool {
+        if self.pos <= self.series.len() {
+            self.pos += 1;
+        }
+        self.pos <= self.series.len()
+    }
+
+    fn labels(&self) -> &Labels {
+        &self.series[self.pos - 1].0
+    }
+
+    fn iterator(&self) -> Box<dyn SampleIterator> {
+        Box::new(VecSampleIterator::new(self.series[self.pos - 1].1.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dedup_keep_last;
+
+    #[test]
+    fn dedup_keeps_newest_source() {
+        let mut v = vec![(1, 1.0), (2, 2.0), (2, 9.0), (3, 3.0)];
+        dedup_keep_last(&mut v);
+        assert_eq!(v, vec![(1, 1.0), (2, 9.0), (3, 3.0)]);
+    }
+}
