@@ -523,6 +523,9 @@ fn always_policy_group_commits_concurrent_callers() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let wal = Arc::new(Wal::open(dir, opts(FsyncPolicy::Always)).expect("open"));
+    wal.shared()
+        .slow_fsync
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let threads = 8;
     let per_thread = 50;
     let handles: Vec<_> = (0..threads)

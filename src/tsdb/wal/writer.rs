@@ -97,6 +97,10 @@ pub(crate) struct Shared {
     disk_bytes: AtomicU64,
     /// Serializes checkpoints and truncations.
     maintenance: Mutex<()>,
+    /// Tests set this to stretch each group-commit fsync, as a slow disk would, so that
+    /// concurrency is observable even where fsync is nearly free (tmpfs).
+    #[cfg(test)]
+    pub(crate) slow_fsync: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -207,6 +211,8 @@ impl Wal {
             counters,
             disk_bytes: AtomicU64::new(disk_bytes),
             maintenance: Mutex::new(()),
+            #[cfg(test)]
+            slow_fsync: std::sync::atomic::AtomicBool::new(false),
         });
         let syncer = match opts.fsync {
             FsyncPolicy::Interval(every) => {
@@ -222,9 +228,10 @@ impl Wal {
         Ok(Wal { shared, syncer })
     }
 
-    /// Appends pre-encoded record payloads (see [`super::encode`]) as one batch: all frames
-    /// are built into one buffer and written with one write(2) into one segment. Returns once
-    /// the write completed (and, with [`FsyncPolicy::Always`], an fsync covering it did).
+    /// Appends record payloads as one batch. Each payload must come from [`super::encode`]
+    /// (or the `encode_*` functions): replay refuses a checksummed frame it cannot decode.
+    /// All frames are built into one buffer and written with one write(2) into one segment.
+    /// Returns once the write completed (and, with [`FsyncPolicy::Always`], an fsync covering it did).
     pub fn log(&self, payloads: &[&[u8]]) -> Result<()> {
         let total: usize = payloads.iter().map(|p| p.len() + FRAME_HEADER).sum();
         let mut buf = Vec::with_capacity(total);
@@ -443,6 +450,10 @@ impl Shared {
                 (Arc::clone(&inner.file), inner.written, inner.segment)
             };
             let res = file.sync_data();
+            #[cfg(test)]
+            if self.slow_fsync.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
             self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
             st = lock(&self.sync);
             st.in_flight = false;
