@@ -1,1 +1,57 @@
 //! Runners for compatibility suites and end-to-end tests against real peers.
+//!
+//! The suites are binaries in `src/bin/` (`e2e_remote_write`, `crash`); this library holds what
+//! they share: child processes that die with the harness ([`process`]), ports, polling and temp
+//! dirs ([`net`], [`env`]), a small HTTP client ([`http`]), the Prometheus HTTP API and
+//! exposition-text helpers ([`prom`]), a remote read client ([`wire`]), an independent XOR chunk
+//! decoder to check streamed remote read ([`xor`]), a seeded PRNG ([`prng`]) and the comparison
+//! of series sets and samples between two servers ([`compare`]).
+//!
+//! Every wait in here is bounded in time; every child process is killed when its handle drops,
+//! including during a panic; every address is on 127.0.0.1.
+
+pub mod compare;
+pub mod env;
+pub mod http;
+pub mod net;
+pub mod peers;
+pub mod prng;
+pub mod process;
+pub mod prom;
+pub mod wire;
+pub mod xor;
+
+/// What went wrong in a suite step, with enough context to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A free-form failure: a peer did not come up, a response was malformed, ...
+    #[error("{0}")]
+    Msg(String),
+    /// An I/O error with what we were doing when it happened.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the suite was doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Result type of the suites' helpers.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with what we were doing.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Builds an [`Error::Msg`] from format arguments.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => { $crate::Error::Msg(format!($($arg)*)) };
+}
