@@ -27,19 +27,20 @@ pub mod snappy;
 pub mod v1;
 pub mod v2;
 mod wire;
+mod write;
 
 pub use content::{
     CONTENT_ENCODING_SNAPPY, CONTENT_TYPE_V1, CONTENT_TYPE_V2, EXEMPLARS_WRITTEN_HEADER,
     HISTOGRAMS_WRITTEN_HEADER, PROTOBUF_MEDIA_TYPE, ProtoVersion, SAMPLES_WRITTEN_HEADER,
     VERSION_HEADER, check_content_encoding, parse_content_type, written_headers,
 };
-pub use decode::{
-    DecodedWrite, Labels, METRIC_NAME_LABEL, MetadataEntry, MetricType, WriteSeries, WriteStats,
-    decode_write, decode_write_into,
-};
+pub use decode::{decode_write, decode_write_into};
 pub use encode::{SymbolTable, encode_write_v1, encode_write_v2, v2_from_v1};
 pub use error::{Error, ErrorKind, LabelError, Result};
 pub use limits::Limits;
+pub use write::{
+    DecodedWrite, Labels, METRIC_NAME_LABEL, MetadataEntry, MetricType, WriteSeries, WriteStats,
+};
 
 #[cfg(test)]
 mod wire_tests;

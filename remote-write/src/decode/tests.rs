@@ -1,4 +1,5 @@
 use super::*;
+use crate::write::{DecodedWrite, MetricType, WriteStats};
 use crate::{CONTENT_TYPE_V2, ErrorKind, encode_write_v1, encode_write_v2, v1, v2, v2_from_v1};
 
 fn ts(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> v1::TimeSeries {
