@@ -74,11 +74,9 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, WireError> {
         // Keys, lengths and small numbers are one byte.
-        if let Some((&byte, rest)) = self.buf.split_first() {
-            if byte < 0x80 {
-                self.buf = rest;
-                return Ok(u64::from(byte));
-            }
+        if let Some((&byte, rest)) = self.buf.split_first().filter(|(b, _)| **b < 0x80) {
+            self.buf = rest;
+            return Ok(u64::from(byte));
         }
         let mut value = 0u64;
         for (i, &byte) in self.buf.iter().enumerate().take(10) {
