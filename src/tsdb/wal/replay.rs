@@ -92,14 +92,13 @@ pub fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<Rep
         .copied()
         .filter(|&n| n >= start)
         .collect();
-    if let (Some(cp), Some(&first)) = (stats.checkpoint, segs.first()) {
-        if first != start {
-            tracing::warn!(
-                checkpoint = cp,
-                first_segment = first,
-                "wal: segments between the checkpoint and the first segment are missing"
-            );
-        }
+    match (stats.checkpoint, segs.first()) {
+        (Some(cp), Some(&first)) if first != start => tracing::warn!(
+            checkpoint = cp,
+            first_segment = first,
+            "wal: segments between the checkpoint and the first segment are missing"
+        ),
+        _ => {}
     }
     for w in segs.windows(2) {
         if w[1] != w[0] + 1 {

@@ -360,10 +360,12 @@ impl Drop for Wal {
         if let Some(h) = self.syncer.take() {
             let _ = h.join();
         }
-        if self.shared.opts.fsync != FsyncPolicy::Never {
-            if let Err(e) = self.shared.sync_written() {
-                tracing::warn!(error = %e, "wal: final fsync on close failed");
-            }
+        let res = match self.shared.opts.fsync {
+            FsyncPolicy::Never => Ok(()),
+            _ => self.shared.sync_written(),
+        };
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "wal: final fsync on close failed");
         }
     }
 }
@@ -493,10 +495,9 @@ impl Shared {
                 let written = lock(&self.inner).written;
                 lock(&self.sync).synced < written
             };
-            if pending {
-                if let Err(e) = self.sync_written() {
-                    tracing::warn!(error = %e, "wal: interval fsync failed");
-                }
+            let res = if pending { self.sync_written() } else { Ok(()) };
+            if let Err(e) = res {
+                tracing::warn!(error = %e, "wal: interval fsync failed");
             }
             stop = lock(&self.stop);
         }
