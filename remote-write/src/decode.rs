@@ -323,12 +323,17 @@ impl DecodedWrite {
         created_timestamp: i64,
         limits: &Limits,
     ) -> Result<Span> {
-        let name = self
-            .validate_labels(labels_start, limits)
-            .map_err(|reason| Error::InvalidLabels {
-                series: self.render_series(labels_start),
-                reason,
-            })?;
+        let name = match self.validate_labels(labels_start, limits) {
+            Err(LabelError::Unsorted { .. }) if limits.sort_unsorted_labels => {
+                self.sort_labels(labels_start);
+                self.validate_labels(labels_start, limits)
+            }
+            validated => validated,
+        };
+        let name = name.map_err(|reason| Error::InvalidLabels {
+            series: self.render_series(labels_start),
+            reason,
+        })?;
         let mut kept = labels_start;
         for i in labels_start..self.labels.len() {
             let label = self.labels[i];
@@ -351,6 +356,15 @@ impl DecodedWrite {
             created_timestamp,
         });
         Ok(name)
+    }
+
+    /// Sorts the labels pushed since `labels_start` by name (bytes), keeping equal names adjacent.
+    fn sort_labels(&mut self, labels_start: usize) {
+        let strings = self.strings.as_str();
+        let get = |span: Span| strings.get(span.range()).unwrap_or_default();
+        if let Some(labels) = self.labels.get_mut(labels_start..) {
+            labels.sort_by(|a, b| get(a.0).cmp(get(b.0)));
+        }
     }
 
     fn validate_labels(&self, labels_start: usize, limits: &Limits) -> Result<Span, LabelError> {
@@ -482,6 +496,7 @@ fn truncate(s: &str) -> String {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
+    // `end` is a char boundary no greater than `s.len()`, so the slice cannot panic.
     format!("{}…", &s[..end])
 }
 

@@ -136,3 +136,61 @@ pub fn v2_from_v1(req: &v1::WriteRequest) -> v2::Request {
         timeseries,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_table_starts_empty_and_dedupes() {
+        let mut t = SymbolTable::new();
+        assert_eq!(t.intern(""), 0);
+        let refs = t.label_refs([("__name__", "up"), ("job", "up")]);
+        assert_eq!(refs, [1, 2, 3, 2]);
+        assert_eq!(t.symbols(), ["", "__name__", "up", "job"]);
+        assert_eq!(t.into_symbols().len(), 4);
+    }
+
+    #[test]
+    fn v2_from_v1_carries_metadata_and_exemplars() {
+        let req = v1::WriteRequest {
+            timeseries: vec![v1::TimeSeries {
+                labels: vec![v1::Label::new("__name__", "reqs_total")],
+                samples: vec![v1::Sample {
+                    value: 3.0,
+                    timestamp: 10,
+                }],
+                exemplars: vec![v1::Exemplar {
+                    labels: vec![v1::Label::new("trace_id", "abc")],
+                    value: 1.0,
+                    timestamp: 9,
+                }],
+                histograms: vec![],
+            }],
+            metadata: vec![v1::MetricMetadata {
+                r#type: 1,
+                metric_family_name: "reqs_total".into(),
+                help: "Requests.".into(),
+                unit: String::new(),
+            }],
+        };
+        let v2 = v2_from_v1(&req);
+        let sym = |i: u32| v2.symbols[i as usize].as_str();
+        let ts = &v2.timeseries[0];
+        assert_eq!(
+            (sym(ts.labels_refs[0]), sym(ts.labels_refs[1])),
+            ("__name__", "reqs_total")
+        );
+        let m = ts.metadata.unwrap();
+        assert_eq!(
+            (m.r#type, sym(m.help_ref), sym(m.unit_ref)),
+            (1, "Requests.", "")
+        );
+        let e = &ts.exemplars[0];
+        assert_eq!(
+            (sym(e.labels_refs[0]), sym(e.labels_refs[1]), e.timestamp),
+            ("trace_id", "abc", 9)
+        );
+        assert_eq!(ts.samples, req.timeseries[0].samples);
+    }
+}

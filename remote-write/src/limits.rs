@@ -1,6 +1,7 @@
 //! Per-request limits applied while decoding.
 
-/// Bounds on what one request may contain. Exceeding the size bounds is 413, the per-series bounds 400.
+/// Bounds on what one request may contain, and how strict label validation is. Exceeding the size
+/// bounds is 413, the per-series bounds 400.
 ///
 /// Memory: the decoded form of a write costs at most about 8× the decompressed body (a 2-byte empty
 /// `Sample` becomes a 16-byte `(i64, f64)`), so `max_decompressed_bytes` also bounds memory.
@@ -18,6 +19,11 @@ pub struct Limits {
     pub max_label_name_bytes: usize,
     /// Longest label value, in bytes. Default 4 096.
     pub max_label_value_bytes: usize,
+    /// Sort a series' labels instead of rejecting it when they arrive out of order. Default
+    /// `false` (reject with 400). Prometheus itself sorts, and some senders (e.g. vmagent, which
+    /// appends `job`/`instance` after a series' own labels) rely on that; duplicates are rejected
+    /// either way.
+    pub sort_unsorted_labels: bool,
 }
 
 impl Default for Limits {
@@ -28,6 +34,7 @@ impl Default for Limits {
             max_labels_per_series: 128,
             max_label_name_bytes: 1024,
             max_label_value_bytes: 4096,
+            sort_unsorted_labels: false,
         }
     }
 }
@@ -41,6 +48,7 @@ impl Limits {
             max_labels_per_series: usize::MAX,
             max_label_name_bytes: usize::MAX,
             max_label_value_bytes: usize::MAX,
+            sort_unsorted_labels: false,
         }
     }
 }

@@ -85,6 +85,7 @@ impl<'a> Reader<'a> {
             }
             value |= u64::from(byte & 0x7f) << (7 * i);
             if byte < 0x80 {
+                // `i` indexes `self.buf`, so `i + 1 <= len`.
                 self.buf = &self.buf[i + 1..];
                 return Ok(value);
             }

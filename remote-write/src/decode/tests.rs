@@ -849,3 +849,41 @@ fn debug_output_is_readable() {
     assert!(dbg.contains(r#""__name__": "up""#), "{dbg}");
     assert!(dbg.contains("(1, 2.0)"), "{dbg}");
 }
+
+#[test]
+fn unsorted_labels_can_be_sorted_instead_of_rejected() {
+    let lenient = Limits {
+        sort_unsorted_labels: true,
+        ..Limits::default()
+    };
+    // vmagent-style: the series' own labels, then job and instance appended.
+    let r = req(vec![ts(
+        &[
+            ("__name__", "up"),
+            ("zone", "a"),
+            ("job", "node"),
+            ("instance", "h:9100"),
+        ],
+        &[(1, 1.0)],
+    )]);
+    let w = decode_both(&r, &lenient).unwrap();
+    assert_eq!(
+        w.get(0).unwrap().labels().collect::<Vec<_>>(),
+        [
+            ("__name__", "up"),
+            ("instance", "h:9100"),
+            ("job", "node"),
+            ("zone", "a")
+        ]
+    );
+    // Duplicates that sorting brings together are still rejected.
+    let dup = req(vec![ts(
+        &[("job", "a"), ("__name__", "up"), ("job", "b")],
+        &[],
+    )]);
+    let (_, reason) = label_error(decode_both(&dup, &lenient));
+    assert_eq!(reason, LabelError::DuplicateLabelName("job".into()));
+    // The default stays strict.
+    let (_, reason) = label_error(decode_both(&r, &Limits::default()));
+    assert!(matches!(reason, LabelError::Unsorted { .. }));
+}
