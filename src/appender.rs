@@ -65,6 +65,19 @@ pub struct CommitStats {
 pub trait Appender: Send {
     fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<(), SampleError>;
 
+    /// Like `append`, for a label set given as `(name, value)` pairs sorted by name with
+    /// unique names and no empty values (as decoders produce them). Stores may override it to
+    /// find an existing series without building a `Labels`.
+    fn append_pairs(&mut self, pairs: &[(&str, &str)], t: i64, v: f64) -> Result<(), SampleError> {
+        let labels = Labels::from_sorted(
+            pairs
+                .iter()
+                .map(|(n, v)| promql::Label::new(*n, *v))
+                .collect(),
+        );
+        self.append(&labels, t, v)
+    }
+
     /// Records metadata for the metric family named `metric`.
     fn append_metadata(&mut self, metric: &str, meta: Metadata);
 

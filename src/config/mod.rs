@@ -105,7 +105,6 @@ impl Flags {
         o.wal = WalOptions {
             fsync: self.fsync_policy()?,
             segment_size: self.wal_segment_size,
-            ..WalOptions::default()
         };
         Ok(o)
     }

@@ -31,7 +31,7 @@ pub struct AppState {
     pub db: OnceLock<Arc<Db>>,
     pub metrics: Arc<Metrics>,
     pub max_request_bytes: usize,
-    pub limits: remote_write::Limits,
+    pub limits: ::remote_write::Limits,
 }
 
 impl AppState {
@@ -40,7 +40,7 @@ impl AppState {
             db: OnceLock::new(),
             metrics,
             max_request_bytes,
-            limits: remote_write::Limits::default(),
+            limits: ::remote_write::Limits::default(),
         }
     }
 
@@ -122,6 +122,6 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, BodyEr
     }
 }
 
-fn header<'a>(req: &'a Request<Incoming>, name: hyper::header::HeaderName) -> Option<&'a str> {
+fn header(req: &Request<Incoming>, name: hyper::header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }

@@ -5,9 +5,11 @@ use super::{AppState, Body, BodyError, read_body, response};
 use crate::tsdb::chunkenc::XorAppender;
 use promql::{MatchOp, Matcher, MemSeries};
 use remote_write::read::{
-    Chunk, ChunkEncoding, ChunkedReadResponse, ChunkedSeries, LabelMatcher, MatcherType, Query,
+    Chunk, ChunkedReadResponse, ChunkedSeries, LabelMatcher, Query,
     QueryResult, ReadResponse, ResponseType,
 };
+use remote_write::read::chunk::Encoding as ChunkEncoding;
+use remote_write::read::label_matcher::Type as MatcherType;
 use remote_write::v1::{Label, Sample, TimeSeries};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};

@@ -43,7 +43,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
     let result = tokio::task::spawn_blocking(move || {
         let (version, decoded) =
             remote_write::decode_write(ct.as_deref(), ce.as_deref(), &body, &st.limits)?;
-        Ok::<_, remote_write::Error>((version, write(db.appender(), decoded)))
+        Ok::<_, remote_write::Error>((version, write(db.appender(), &decoded)))
     })
     .await;
     match result {
@@ -78,7 +78,7 @@ fn answer(state: &AppState, version: ProtoVersion, out: &WriteOutcome) -> Respon
         None => response::empty(StatusCode::NO_CONTENT),
     };
     if version == ProtoVersion::V2 {
-        for (name, value) in remote_write::written_headers(out.samples_written, 0, 0) {
+        for (name, value) in remote_write::written_headers(out.samples_written as usize, 0, 0) {
             if let (Ok(n), Ok(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(&value),

@@ -1,11 +1,11 @@
 //! `/metrics`, `/-/ready` and `/api/v1/metadata`.
 
 use super::{AppState, Body, response};
-use crate::metrics::{self, Gauges};
+use crate::metrics;
 use hyper::{Response, StatusCode};
 
 pub fn metrics(state: &AppState) -> Response<Body> {
-    let gauges = state.db().map(|db| db.gauges()).unwrap_or(Gauges::default());
+    let gauges = state.db().map(|db| db.gauges()).unwrap_or_default();
     let text = metrics::render(&state.metrics, &gauges);
     response::with_type(
         StatusCode::OK,

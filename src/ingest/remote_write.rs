@@ -17,9 +17,12 @@ pub struct WriteOutcome {
 const MAX_REPORTED_ERRORS: usize = 5;
 
 impl WriteOutcome {
-    fn note(&mut self, labels: &Labels, t: i64, e: &SampleError) {
+    fn note(&mut self, pairs: &[(&str, &str)], t: i64, e: &SampleError) {
         self.samples_rejected += 1;
         if self.errors.len() < MAX_REPORTED_ERRORS {
+            let labels = Labels::from_sorted(
+                pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect(),
+            );
             self.errors
                 .push(format!("{e}: series {labels}, timestamp {t}"));
         }
@@ -56,32 +59,28 @@ impl WriteOutcome {
 /// accepted ones are committed and the refusals reported, as remote write 2.0 asks.
 pub fn write(
     mut app: Box<dyn Appender>,
-    req: DecodedWrite,
+    req: &DecodedWrite,
 ) -> Result<WriteOutcome, CommitError> {
     let mut out = WriteOutcome::default();
-    for series in req.series {
-        let labels = Labels::from_sorted(
-            series
-                .labels
-                .into_iter()
-                .map(|(name, value)| Label { name, value })
-                .collect(),
-        );
-        for (t, v) in series.samples {
-            match app.append(&labels, t, v) {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for series in req.series() {
+        pairs.clear();
+        pairs.extend(series.labels());
+        for &(t, v) in series.samples() {
+            match app.append_pairs(&pairs, t, v) {
                 Ok(()) => out.samples_written += 1,
-                Err(e) => out.note(&labels, t, &e),
+                Err(e) => out.note(&pairs, t, &e),
             }
         }
-        out.histograms_rejected += series.histogram_count as u64;
+        out.histograms_rejected += series.histogram_count() as u64;
     }
-    for (family, m) in req.metadata {
+    for m in req.metadata() {
         app.append_metadata(
-            &family,
+            m.family,
             Metadata {
-                metric_type: m.metric_type,
-                help: m.help,
-                unit: m.unit,
+                metric_type: m.metric_type.as_str().to_string(),
+                help: m.help.to_string(),
+                unit: m.unit.to_string(),
             },
         );
     }

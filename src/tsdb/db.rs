@@ -79,7 +79,7 @@ impl Db {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "replayed write-ahead log"
         );
-        let wal = Arc::new(Wal::open(&wal_dir, opts.wal.clone())?);
+        let wal = Arc::new(Wal::open(&wal_dir, opts.wal)?);
         Ok(Arc::new(Db {
             opts,
             head,
@@ -439,7 +439,7 @@ fn replay_wal(dir: &Path, head: &Head) -> Result<u64> {
             Record::Metadata(entries) => {
                 for m in entries {
                     head.set_metadata(
-                        &m.metric,
+                        &m.metric_family,
                         Metadata {
                             metric_type: m.metric_type,
                             help: m.help,

@@ -3,5 +3,16 @@
 
 pub mod block;
 pub mod chunkenc;
+pub mod db;
+pub mod head;
+pub mod options;
 pub mod postings;
+pub mod querier;
 pub mod wal;
+
+pub use db::Db;
+pub use options::DbOptions;
+pub use querier::DbQuerier;
+
+#[cfg(test)]
+mod db_tests;

@@ -171,10 +171,12 @@ impl Querier for DbQuerier {
     }
 }
 
+type Samples = Arc<[(i64, f64)]>;
+
 /// A series set over materialized series.
 #[derive(Debug)]
 pub struct VecSeriesSet {
-    series: Vec<(Labels, Arc<[(i64, f64)]>)>,
+    series: Vec<(Labels, Samples)>,
     /// Index of the current series plus one.
     pos: usize,
 }

@@ -31,6 +31,26 @@ impl HeadAppender {
         }
     }
 
+    fn stage(
+        &mut self,
+        s: Arc<MemSeries>,
+        created: bool,
+        t: i64,
+        v: f64,
+    ) -> Result<(), SampleError> {
+        if created {
+            self.new_series.push(s.clone());
+        }
+        let lim = self.head.limits();
+        match s.lock().check(t, v, &lim) {
+            Ok(Placement::Duplicate) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(self.reject(e)),
+        }
+        self.staged.push((s, t, v));
+        Ok(())
+    }
+
     fn reject(&self, e: SampleError) -> SampleError {
         self.metrics.inc_rejected(e.reason());
         e
@@ -43,17 +63,19 @@ impl Appender for HeadAppender {
             return Err(self.reject(SampleError::InvalidSeries("empty label set".into())));
         }
         let (s, created) = self.head.get_or_create(labels);
-        if created {
-            self.new_series.push(s.clone());
+        self.stage(s, created, t, v)
+    }
+
+    fn append_pairs(&mut self, pairs: &[(&str, &str)], t: i64, v: f64) -> Result<(), SampleError> {
+        if pairs.is_empty() {
+            return Err(self.reject(SampleError::InvalidSeries("empty label set".into())));
         }
-        let lim = self.head.limits();
-        match s.lock().check(t, v, &lim) {
-            Ok(Placement::Duplicate) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => return Err(self.reject(e)),
-        }
-        self.staged.push((s, t, v));
-        Ok(())
+        // Requests usually carry several samples of one series in a row.
+        let (s, created) = match self.staged.last() {
+            Some((s, _, _)) if super::labels_eq(&s.labels, pairs) => (s.clone(), false),
+            _ => self.head.get_or_create_pairs(pairs),
+        };
+        self.stage(s, created, t, v)
     }
 
     fn append_metadata(&mut self, metric: &str, meta: Metadata) {
@@ -101,7 +123,7 @@ impl Appender for HeadAppender {
                 self.metadata
                     .iter()
                     .map(|(name, m)| MetadataRecord {
-                        metric: name.clone(),
+                        metric_family: name.clone(),
                         metric_type: m.metric_type.clone(),
                         unit: m.unit.clone(),
                         help: m.help.clone(),

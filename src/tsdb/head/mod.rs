@@ -17,7 +17,7 @@ use crate::appender::Metadata;
 use crate::tsdb::postings::{self as postings_select, PostingsSource};
 use promql::{Labels, Matcher};
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -32,13 +32,14 @@ pub struct HeadOptions {
 }
 
 type SeriesMap = HashMap<u64, Vec<Arc<MemSeries>>>;
+type IdMap = HashMap<u32, Arc<MemSeries>>;
 
 #[derive(Debug)]
 pub struct Head {
     opts: HeadOptions,
     hasher: std::hash::RandomState,
     by_hash: Box<[Mutex<SeriesMap>]>,
-    by_id: Box<[RwLock<HashMap<u32, Arc<MemSeries>>>]>,
+    by_id: Box<[RwLock<IdMap>]>,
     postings: MemPostings,
     next_id: AtomicU32,
     num_series: AtomicU64,
@@ -102,9 +103,43 @@ impl Head {
     }
 
     fn hash(&self, labels: &Labels) -> u64 {
+        self.hash_pairs(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    }
+
+    /// The same hash for a `Labels` and for the equivalent pairs, so that decoded requests
+    /// find their series without allocating.
+    fn hash_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
         let mut h = self.hasher.build_hasher();
-        labels.hash(&mut h);
+        for (n, v) in pairs {
+            h.write(n.as_bytes());
+            h.write_u8(0xff);
+            h.write(v.as_bytes());
+            h.write_u8(0xff);
+        }
         h.finish()
+    }
+
+    /// `get_or_create` for sorted `(name, value)` pairs; builds a `Labels` only for a new series.
+    pub fn get_or_create_pairs(&self, pairs: &[(&str, &str)]) -> (Arc<MemSeries>, bool) {
+        let h = self.hash_pairs(pairs.iter().copied());
+        {
+            let stripe = self.by_hash[h as usize % STRIPES]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = stripe
+                .get(&h)
+                .and_then(|b| b.iter().find(|s| labels_eq(&s.labels, pairs)))
+            {
+                return (s.clone(), false);
+            }
+        }
+        let labels = Labels::from_sorted(
+            pairs
+                .iter()
+                .map(|(n, v)| promql::Label::new(*n, *v))
+                .collect(),
+        );
+        self.get_or_create(&labels)
     }
 
     /// The series with these labels, created if new; the flag says whether it was created.
@@ -259,4 +294,13 @@ impl Head {
             .map(|s| s.lock().chunk_bytes())
             .sum()
     }
+}
+
+/// Whether `labels` and `pairs` are the same label set.
+pub fn labels_eq(labels: &Labels, pairs: &[(&str, &str)]) -> bool {
+    labels.len() == pairs.len()
+        && labels
+            .iter()
+            .zip(pairs)
+            .all(|(l, (n, v))| l.name == *n && l.value == *v)
 }

@@ -298,7 +298,7 @@ pub fn encode_chunks(samples: &[(i64, f64)]) -> Vec<HeadChunk> {
     let mut maxt = 0;
     for &(t, v) in samples {
         if app.num_samples() >= TARGET_SAMPLES_PER_CHUNK {
-            let full = std::mem::replace(&mut app, StrataAppender::new());
+            let full = std::mem::take(&mut app);
             out.push(HeadChunk {
                 mint,
                 maxt,
@@ -309,7 +309,7 @@ pub fn encode_chunks(samples: &[(i64, f64)]) -> Vec<HeadChunk> {
             mint = t;
         }
         if app.append(t, v).is_err() {
-            let full = std::mem::replace(&mut app, StrataAppender::new());
+            let full = std::mem::take(&mut app);
             if full.num_samples() > 0 {
                 out.push(HeadChunk {
                     mint,
