@@ -130,37 +130,40 @@ impl Server {
     }
 }
 
-/// node_exporter with a fixed, quick set of collectors (no filesystem stat calls that can hang,
+/// Collectors of the main node_exporter: quick ones only (no filesystem stat calls that can hang,
 /// no hardware sensors), so the series set is stable from scrape to scrape.
-pub fn start_node_exporter(dir: &Path) -> Result<Server> {
+pub const NODE_COLLECTORS: &[&str] = &[
+    "cpu",
+    "meminfo",
+    "loadavg",
+    "diskstats",
+    "netdev",
+    "netstat",
+    "stat",
+    "vmstat",
+    "time",
+    "uname",
+    "filefd",
+    "sockstat",
+    "entropy",
+    "os",
+    "pressure",
+    "schedstat",
+    "softnet",
+];
+
+/// node_exporter named `name` with only `collectors` enabled.
+pub fn start_node_exporter(name: &str, dir: &Path, collectors: &[&str]) -> Result<Server> {
     let bin = node_exporter_bin()?;
     let port = free_port()?;
     let mut args = vec![
         format!("--web.listen-address=127.0.0.1:{port}"),
         "--collector.disable-defaults".to_string(),
     ];
-    for c in [
-        "cpu",
-        "meminfo",
-        "loadavg",
-        "diskstats",
-        "netdev",
-        "netstat",
-        "stat",
-        "vmstat",
-        "time",
-        "uname",
-        "filefd",
-        "sockstat",
-        "entropy",
-        "os",
-        "pressure",
-        "schedstat",
-        "softnet",
-    ] {
+    for c in collectors {
         args.push(format!("--collector.{c}"));
     }
-    Server::spawn("node_exporter", &bin, args, port, dir, "/metrics")
+    Server::spawn(name, &bin, args, port, dir, "/metrics")
 }
 
 /// Prometheus on `port` (pick it with [`free_port`] first when the config must name it) with

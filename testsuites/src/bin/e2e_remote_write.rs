@@ -1,7 +1,8 @@
 //! End-to-end remote write → remote read against real Prometheus servers.
 //!
 //! node_exporter is scraped (with itself) every 5 s by Prometheus A, which remote-writes (1.0) to
-//! the receiver under test (Strata; `RECEIVER=prometheus` puts a reference Prometheus there to prove
+//! the receiver under test. A second, small node_exporter ("flap") is killed at 40 % of the run
+//! and restarted at 70 %, so A also sends `up == 0`, staleness markers and series that come back (Strata; `RECEIVER=prometheus` puts a reference Prometheus there to prove
 //! the harness). After `E2E_DURATION` the scrape jobs are removed by a config reload and the
 //! remote write queue is drained, so A's data is final and entirely delivered. Then:
 //!
@@ -67,7 +68,14 @@ fn main() {
 }
 
 /// A's configuration: scrape node_exporter and itself, remote write to the receiver.
-fn config_a(cfg: &Config, ne_port: u16, a_port: u16, receiver: &str, scrape: bool) -> String {
+fn config_a(
+    cfg: &Config,
+    ne_port: u16,
+    flap_port: u16,
+    a_port: u16,
+    receiver: &str,
+    scrape: bool,
+) -> String {
     let interval = env::format_duration(cfg.scrape_interval);
     // The scrape timeout must not exceed the interval; leave a margin.
     let timeout = env::format_duration(cfg.scrape_interval.mul_f64(0.8));
@@ -77,6 +85,7 @@ fn config_a(cfg: &Config, ne_port: u16, a_port: u16, receiver: &str, scrape: boo
     if scrape {
         y.push_str(&format!(
             "scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:{ne_port}']\n  \
+             - job_name: flap\n    static_configs:\n      - targets: ['127.0.0.1:{flap_port}']\n  \
              - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{a_port}']\n"
         ));
     }
@@ -168,8 +177,14 @@ fn run() -> Result<bool> {
     let dir = work.path().to_path_buf();
     let http = Http::new(Duration::from_secs(120));
 
-    let mut ne = peers::start_node_exporter(&dir)?;
+    let mut ne = peers::start_node_exporter("node_exporter", &dir, peers::NODE_COLLECTORS)?;
     ne.wait_ready(&http, Duration::from_secs(30))?;
+    let mut flap = peers::start_node_exporter(
+        "node_exporter-flap",
+        &dir,
+        &["loadavg", "time", "uname", "entropy"],
+    )?;
+    flap.wait_ready(&http, Duration::from_secs(30))?;
     let mut receiver = peers::start_receiver(
         cfg.receiver,
         &dir,
@@ -185,17 +200,33 @@ fn run() -> Result<bool> {
         "prometheus-A",
         &dir,
         a_port,
-        &config_a(&cfg, ne.port, a_port, &receiver.base, true),
+        &config_a(&cfg, ne.port, flap.port, a_port, &receiver.base, true),
         &[],
     )?;
     a.wait_ready(&http, Duration::from_secs(60))?;
 
     // Scrape and remote-write for the configured duration, watching that everyone stays up.
-    let run_until = Instant::now() + cfg.duration;
+    let run_start = Instant::now();
+    let run_until = run_start + cfg.duration;
+    let (flap_down_at, flap_up_at) = (
+        run_start + cfg.duration.mul_f64(0.4),
+        run_start + cfg.duration.mul_f64(0.7),
+    );
+    let mut flap_state = 0; // 0 up, 1 killed, 2 restarted
     let mut next_report = Instant::now();
     while Instant::now() < run_until {
         for s in [&mut ne, &mut receiver, &mut a] {
             s.proc.check_alive()?;
+        }
+        if flap_state == 0 && Instant::now() >= flap_down_at {
+            println!("killing node_exporter-flap (its series go stale)");
+            flap.proc.kill9()?;
+            flap_state = 1;
+        } else if flap_state == 1 && Instant::now() >= flap_up_at {
+            println!("restarting node_exporter-flap");
+            flap.proc.restart()?;
+            flap.wait_ready(&http, Duration::from_secs(30))?;
+            flap_state = 2;
         }
         if Instant::now() >= next_report {
             let left = run_until.saturating_duration_since(Instant::now());
@@ -218,7 +249,7 @@ fn run() -> Result<bool> {
     let before_reload = now_ms() as f64 / 1000.0;
     std::fs::write(
         dir.join("prometheus-A.yml"),
-        config_a(&cfg, ne.port, a_port, &receiver.base, false),
+        config_a(&cfg, ne.port, flap.port, a_port, &receiver.base, false),
     )
     .map_err(|e| strata_testsuites::Error::io("rewriting A's config", e))?;
     a.proc.hup()?;
@@ -273,7 +304,7 @@ fn run() -> Result<bool> {
         t_end,
     )?);
 
-    for s in [&mut ne, &mut receiver, &mut a, &mut b] {
+    for s in [&mut ne, &mut flap, &mut receiver, &mut a, &mut b] {
         if let Err(e) = s.proc.check_alive() {
             checks.push(Check {
                 name: format!("{} stayed up", s.proc.name()),
