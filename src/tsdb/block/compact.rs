@@ -11,7 +11,8 @@ use super::meta::{BlockDesc, BlockMeta};
 use super::reader::Block;
 use super::writer::BlockWriter;
 use super::{ChunkData, ChunkMeta, Error, Result};
-use promql::Labels;
+use crate::tsdb::chunkenc::{self, Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK};
+use promql::{Labels, SampleIterator};
 use std::path::Path;
 
 /// Merges `blocks` into one new block in `data_dir` covering `[min, max)` of all their ranges,
@@ -179,12 +180,71 @@ fn merge_series(
     Ok(())
 }
 
-/// Decodes overlapping chunks, keeps one sample per timestamp, and re-encodes them.
-fn merge_run(order: &[&Block], run: &[(usize, ChunkMeta)], _out: &mut [OwnedChunk]) -> Result<()> {
-    let (rank, m) = run[0];
-    Err(Error::Chunk {
-        path: order[rank].dir().to_path_buf(),
-        chunk_ref: m.r#ref,
-        msg: "overlapping chunks cannot be merged yet".into(),
-    })
+/// Decodes overlapping chunks, keeps one sample per timestamp (the highest-ranked input's),
+/// and re-encodes them as Strata chunks of up to `TARGET_SAMPLES_PER_CHUNK` samples.
+fn merge_run(
+    order: &[&Block],
+    run: &[(usize, ChunkMeta)],
+    out: &mut Vec<OwnedChunk>,
+) -> Result<()> {
+    let mut samples: Vec<(i64, usize, f64)> = Vec::new();
+    for &(rank, m) in run {
+        let block = order[rank];
+        let err = |msg: String| Error::Chunk {
+            path: block.dir().to_path_buf(),
+            chunk_ref: m.r#ref,
+            msg,
+        };
+        let (enc, data) = block.read_chunk(&m)?;
+        let enc = Encoding::from_u8(enc)
+            .ok_or_else(|| err(format!("unknown chunk encoding {enc:#x}")))?;
+        let mut it = chunkenc::iter_chunk(enc, data);
+        while it.next() {
+            let (t, v) = it.at();
+            if t < m.mint || t > m.maxt {
+                return Err(err(format!(
+                    "sample at {t} outside the chunk's range [{}, {}]",
+                    m.mint, m.maxt
+                )));
+            }
+            samples.push((t, rank, v));
+        }
+        if let Some(e) = it.take_err() {
+            return Err(err(e.to_string()));
+        }
+    }
+    // By time, then rank; of equal timestamps the last, highest-ranked one is kept.
+    samples.sort_by_key(|s| (s.0, s.1));
+    let mut app = StrataAppender::new();
+    let mut first = None;
+    let mut last = 0;
+    let mut flush = |app: StrataAppender, first: i64, last: i64| {
+        out.push(OwnedChunk {
+            mint: first,
+            maxt: last,
+            encoding: Encoding::Strata as u8,
+            data: app.into_bytes(),
+        });
+    };
+    for (i, &(t, _, v)) in samples.iter().enumerate() {
+        if samples.get(i + 1).is_some_and(|next| next.0 == t) {
+            continue;
+        }
+        if app.num_samples() >= TARGET_SAMPLES_PER_CHUNK {
+            if let Some(f) = first.take() {
+                flush(std::mem::take(&mut app), f, last);
+            }
+        }
+        app.append(t, v).map_err(|e| Error::Chunk {
+            path: order[run[0].0].dir().to_path_buf(),
+            chunk_ref: run[0].1.r#ref,
+            msg: format!("re-encoding merged samples: {e}"),
+        })?;
+        first.get_or_insert(t);
+        last = t;
+    }
+    if let Some(f) = first {
+        flush(app, f, last);
+    }
+    Ok(())
 }

@@ -218,7 +218,7 @@ impl IndexReader {
         let n = d.count()?;
         let mut chunks: Vec<ChunkMeta> = Vec::with_capacity(n);
         let mut packed = 0u64;
-        let (mut gap, mut span) = (0i64, 0i64);
+        let (mut gap, mut span, mut ref_delta) = (0i64, 0i64, 0i64);
         let sum = |d: &Decbuf<'_>, a: i64, b: i64| {
             a.checked_add(b).ok_or_else(|| d.err("timestamp overflows"))
         };
@@ -256,13 +256,23 @@ impl IndexReader {
                 return Err(d.err("chunk ends before it starts"));
             }
             let maxt = sum(d, mint, span)?;
-            let delta = d.uvarint()?;
-            if i > 0 && delta == 0 {
-                return Err(d.err("chunk references not increasing"));
+            if i == 0 {
+                packed = d.uvarint()?;
+            } else {
+                ref_delta = if i == 1 {
+                    let r = d.uvarint()?;
+                    unsigned(d, r)?
+                } else {
+                    let dd = d.varint()?;
+                    sum(d, ref_delta, dd)?
+                };
+                if ref_delta <= 0 {
+                    return Err(d.err("chunk references not increasing"));
+                }
+                packed = packed
+                    .checked_add(ref_delta as u64)
+                    .ok_or_else(|| d.err("chunk reference overflows"))?;
             }
-            packed = packed
-                .checked_add(delta)
-                .ok_or_else(|| d.err("chunk reference overflows"))?;
             let seg = (packed >> PACKED_OFFSET_BITS) + 1;
             if seg > u64::from(u32::MAX) {
                 return Err(d.err("chunk segment number overflows"));

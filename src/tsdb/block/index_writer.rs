@@ -92,10 +92,11 @@ impl IndexBuilder {
         }
         let b = &mut self.chunk_bytes;
         put_uvarint(b, chunks.len() as u64);
-        // Chunk i > 0: the gap to the previous chunk and the span are stored as the change from
-        // the previous chunk's (regular scrapes make both nearly constant). The caller checked
-        // that all times lie in the block, whose length fits in an i64, so nothing overflows.
-        let (mut prev_gap, mut prev_span) = (0i64, 0i64);
+        // Chunk i > 0: the gap to the previous chunk, the span and the reference delta (the
+        // previous record's length) are stored as changes from the previous chunk's, as regular
+        // scrapes keep all three nearly constant. The caller checked that all times lie in the
+        // block, whose length fits in an i64, and refs are below 2^61, so nothing overflows.
+        let (mut prev_gap, mut prev_span, mut prev_delta) = (0i64, 0i64, 0i64);
         for (i, c) in chunks.iter().enumerate() {
             let span = c.maxt - c.mint;
             if i == 0 {
@@ -105,14 +106,17 @@ impl IndexBuilder {
             } else {
                 let p = &chunks[i - 1];
                 let gap = c.mint - p.maxt - 1;
+                let delta = (pack_ref(c.r#ref) - pack_ref(p.r#ref)) as i64;
                 if i == 1 {
                     put_uvarint(b, gap as u64);
+                    put_varint(b, span - prev_span);
+                    put_uvarint(b, delta as u64);
                 } else {
                     put_varint(b, gap - prev_gap);
+                    put_varint(b, span - prev_span);
+                    put_varint(b, delta - prev_delta);
                 }
-                put_varint(b, span - prev_span);
-                put_uvarint(b, pack_ref(c.r#ref) - pack_ref(p.r#ref));
-                prev_gap = gap;
+                (prev_gap, prev_delta) = (gap, delta);
             }
             prev_span = span;
         }

@@ -6,6 +6,7 @@ use super::index_writer::IndexBuilder;
 use super::meta::{BlockDesc, BlockMeta, BlockStats, Compaction, META_VERSION, new_block_id};
 use super::reader::INDEX_FILE;
 use super::{CHUNKS_DIR, ChunkData, ChunkMeta, Error, IoContext, Result, TMP_SUFFIX};
+use crate::tsdb::chunkenc::{self, Encoding};
 use promql::Labels;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -206,7 +207,11 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).at(dir)
 }
 
-/// Samples in an encoded chunk, for [`super::BlockStats::num_samples`].
-fn num_samples(_encoding: u8, _data: &[u8]) -> u64 {
-    0
+/// Samples in an encoded chunk, for [`super::BlockStats::num_samples`]: read from the chunk
+/// header, 0 for an encoding this build does not know.
+fn num_samples(encoding: u8, data: &[u8]) -> u64 {
+    match Encoding::from_u8(encoding) {
+        Some(_) => chunkenc::num_samples(data) as u64,
+        None => 0,
+    }
 }

@@ -36,12 +36,14 @@ impl Rng {
     }
 }
 
+/// An owned chunk: `(mint, maxt, encoding, data)`.
+pub(super) type OwnedChunk = (i64, i64, u8, Vec<u8>);
+
 /// A series as handed to the writer, with owned chunk data.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct TestSeries {
     pub(super) labels: Labels,
-    /// `(mint, maxt, encoding, data)`.
-    pub(super) chunks: Vec<(i64, i64, u8, Vec<u8>)>,
+    pub(super) chunks: Vec<OwnedChunk>,
 }
 
 impl TestSeries {
@@ -70,7 +72,7 @@ pub(super) fn write_block(dir: &Path, mint: i64, maxt: i64, series: &mut [TestSe
 }
 
 /// Random opaque chunks in time order within `[mint, maxt)`.
-pub(super) fn random_chunks(rng: &mut Rng, mint: i64, maxt: i64) -> Vec<(i64, i64, u8, Vec<u8>)> {
+pub(super) fn random_chunks(rng: &mut Rng, mint: i64, maxt: i64) -> Vec<OwnedChunk> {
     let n = 1 + rng.below(5) as usize;
     let step = (maxt - mint) / n as i64;
     (0..n)

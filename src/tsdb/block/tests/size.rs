@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::tsdb::block::encoding::uvarint_len;
+use crate::tsdb::chunkenc::{Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK, XorAppender};
 use std::collections::{BTreeMap, BTreeSet};
 
 const SCRAPE: i64 = 15_000;
@@ -86,19 +87,56 @@ fn node_exporter_labels() -> Vec<Labels> {
     out
 }
 
-/// Chunks of 120 samples scraped every 15s. Like a scrape loop's ticker, the jitter (up to
-/// 25 ms late) does not accumulate.
-fn chunks(rng: &mut Rng, mint: i64, maxt: i64) -> Vec<(i64, i64, u8, Vec<u8>)> {
+/// Samples scraped every 15s. Like a scrape loop's ticker, the jitter (up to 25 ms late)
+/// does not accumulate. Values follow the metric's kind: counters that grow, gauges that
+/// wander or stay put.
+fn samples(rng: &mut Rng, labels: &Labels, mint: i64, maxt: i64) -> Vec<(i64, f64)> {
+    let name = labels.metric_name().unwrap_or_default().to_string();
     let phase = mint + rng.below(SCRAPE as u64) as i64;
+    let mut v = rng.below(1 << 30) as f64;
     let times: Vec<i64> = (0..)
         .map(|k| phase + k * SCRAPE + rng.below(25) as i64)
         .take_while(|&t| t < maxt)
         .collect();
     times
-        .chunks(120)
+        .into_iter()
+        .map(|t| {
+            v = if name.starts_with("node_cpu") {
+                ((v + 15.0 * rng.below(100) as f64 / 100.0) * 100.0).round() / 100.0
+            } else if name.ends_with("errs_total") || name.ends_with("drop_total") {
+                if rng.below(200) == 0 { v + 1.0 } else { v }
+            } else if name.ends_with("_total") {
+                v + rng.below(20_000) as f64
+            } else if name.starts_with("node_filesystem") {
+                if rng.below(40) == 0 { v + 4096.0 } else { v }
+            } else if rng.below(4) == 0 {
+                (v + rng.below(64) as f64 * 4096.0 - 32.0 * 4096.0).max(0.0)
+            } else {
+                v
+            };
+            (t, v)
+        })
+        .collect()
+}
+
+/// Cuts samples into chunks of `per_chunk`, encoded as `enc`.
+fn encode(samples: &[(i64, f64)], per_chunk: usize, enc: Encoding) -> Vec<OwnedChunk> {
+    samples
+        .chunks(per_chunk)
         .map(|c| {
-            let len = 60 + rng.below(40) as usize;
-            (c[0], c[c.len() - 1], 0x81, rng.bytes(len))
+            let data = match enc {
+                Encoding::Strata => {
+                    let mut app = StrataAppender::new();
+                    c.iter().for_each(|&(t, v)| app.append(t, v).unwrap());
+                    app.into_bytes()
+                }
+                Encoding::Xor => {
+                    let mut app = XorAppender::new();
+                    c.iter().for_each(|&(t, v)| app.append(t, v).unwrap());
+                    app.into_bytes()
+                }
+            };
+            (c[0].0, c[c.len() - 1].0, enc as u8, data)
         })
         .collect()
 }
@@ -171,78 +209,101 @@ fn prometheus_index_size(series: &[TestSeries], refs: &[Vec<u64>]) -> usize {
     size + 8 + 52
 }
 
-fn measure(span: i64) {
-    let mut rng = Rng::new(1);
-    let mut series: Vec<TestSeries> = node_exporter_labels()
-        .into_iter()
-        .map(|labels| TestSeries {
-            chunks: chunks(&mut rng, T0, T0 + span),
-            labels,
-        })
-        .collect();
+/// Bytes of one block: `(index, chunk segments)`.
+fn write_ours(series: &mut [TestSeries], span: i64) -> (usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let block = write_block(dir.path(), T0, T0 + span, &mut series);
-    let n = series.len();
-    let refs: Vec<Vec<u64>> = (0..n as u32)
-        .map(|id| {
-            block
-                .series(id)
-                .unwrap()
-                .1
-                .iter()
-                .map(|m| m.r#ref)
-                .collect()
-        })
-        .collect();
+    let block = write_block(dir.path(), T0, T0 + span, series);
     let index = std::fs::metadata(block.dir().join(INDEX_FILE))
         .unwrap()
         .len() as usize;
-    let bytes = std::fs::read(block.dir().join(INDEX_FILE)).unwrap();
-    let sec = |i: usize| {
-        let at = bytes.len() - 36 + i * 8;
-        let mut o = [0u8; 8];
-        o.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_be_bytes(o) as usize
+    let meta = std::fs::metadata(block.dir().join(META_FILE))
+        .unwrap()
+        .len() as usize;
+    (index, block.size_bytes() as usize - index - meta, meta)
+}
+
+/// Prometheus's bytes for the same samples: XOR chunks of 120 samples with its chunk framing
+/// (the same as ours), and its index.
+fn prometheus(series: &[TestSeries]) -> (usize, usize) {
+    let mut pos = 8u64;
+    let mut refs = Vec::new();
+    for s in series {
+        let mut r = Vec::new();
+        for c in &s.chunks {
+            r.push(pos);
+            pos += (uvarint_len(c.3.len() as u64) + 1 + c.3.len() + 4) as u64;
+        }
+        refs.push(r);
+    }
+    (prometheus_index_size(series, &refs), pos as usize)
+}
+
+fn measure(span: i64) {
+    let mut rng = Rng::new(1);
+    let all: Vec<(Labels, Vec<(i64, f64)>)> = node_exporter_labels()
+        .into_iter()
+        .map(|l| {
+            let s = samples(&mut rng, &l, T0, T0 + span);
+            (l, s)
+        })
+        .collect();
+    let build = |per_chunk, enc| -> Vec<TestSeries> {
+        all.iter()
+            .map(|(labels, s)| TestSeries {
+                labels: labels.clone(),
+                chunks: encode(s, per_chunk, enc),
+            })
+            .collect()
     };
-    let bounds = [sec(0), sec(1), sec(2), sec(3), bytes.len() - 36];
-    let nchunks: usize = series.iter().map(|s| s.chunks.len()).sum();
-    let data: usize = series
+    let n = all.len();
+    let num_samples: usize = all.iter().map(|(_, s)| s.len()).sum();
+    let mut prom_series = build(120, Encoding::Xor);
+    prom_series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    let (prom_index, prom_chunks) = prometheus(&prom_series);
+    // Our format with Prometheus's chunking (like for like), then with our own chunking.
+    let (ix120, _, _) = write_ours(&mut build(120, Encoding::Strata), span);
+    let mut ours = build(TARGET_SAMPLES_PER_CHUNK, Encoding::Strata);
+    let nchunks: usize = ours.iter().map(|s| s.chunks.len()).sum();
+    let data: usize = ours
         .iter()
         .flat_map(|s| s.chunks.iter().map(|c| c.3.len()))
         .sum();
-    let seg = block.size_bytes() as usize
-        - index
-        - std::fs::metadata(block.dir().join(META_FILE))
-            .unwrap()
-            .len() as usize;
-    let prom = prometheus_index_size(&series, &refs);
+    let (index, segs, meta) = write_ours(&mut ours, span);
+    let per = |b: usize| b as f64 / num_samples as f64;
     println!(
-        "{n} node_exporter-like series over {}h, {nchunks} chunks:",
+        "{n} node_exporter-like series over {}h, {num_samples} samples:",
         span / 3_600_000
     );
     println!(
-        "  index {index} B = {:.1} B/series (symbols {:.1}, series {:.1}, postings {:.1}, label table {:.1})",
-        index as f64 / n as f64,
-        (bounds[1] - bounds[0]) as f64 / n as f64,
-        (bounds[2] - bounds[1]) as f64 / n as f64,
-        (bounds[3] - bounds[2]) as f64 / n as f64,
-        (bounds[4] - bounds[3]) as f64 / n as f64,
+        "  index, 120-sample chunks: ours {:.1} B/series, Prometheus v2 {:.1} B/series ({:.0}%)",
+        ix120 as f64 / n as f64,
+        prom_index as f64 / n as f64,
+        100.0 * ix120 as f64 / prom_index as f64
     );
     println!(
-        "  Prometheus v2 index for the same data ≈ {prom} B = {:.1} B/series (ours is {:.0}%)",
-        prom as f64 / n as f64,
-        100.0 * index as f64 / prom as f64
+        "  index, our {TARGET_SAMPLES_PER_CHUNK}-sample chunks: {:.1} B/series, {nchunks} chunks",
+        index as f64 / n as f64
     );
     println!(
-        "  chunk segments: {:.2} B of framing per chunk (len varint + encoding + crc)",
-        (seg - data - 8) as f64 / nchunks as f64
+        "  chunk framing: {:.2} B/chunk (len varint + encoding + crc)",
+        (segs - data - 8) as f64 / nchunks as f64
+    );
+    println!(
+        "  bytes/sample: ours {:.3} (chunks {:.3} + index {:.3} + meta {:.3}), Prometheus {:.3} (chunks {:.3} + index {:.3}): {:.0}%",
+        per(index + segs + meta),
+        per(segs),
+        per(index),
+        per(meta),
+        per(prom_index + prom_chunks),
+        per(prom_chunks),
+        per(prom_index),
+        100.0 * (index + segs + meta) as f64 / (prom_index + prom_chunks) as f64
     );
     assert!(
-        index * 2 <= prom,
+        ix120 * 2 <= prom_index,
         "index should be at most half of Prometheus's"
     );
 }
-
 #[test]
 fn index_bytes_per_series_for_node_exporter_like_series() {
     measure(H2);
