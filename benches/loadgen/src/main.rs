@@ -1,2 +1,346 @@
-//! Load generator (being written).
-fn main() {}
+//! `strata-loadgen`: replays a node_exporter-like remote write workload against one server and
+//! measures what ingesting it cost that server; `compare` puts two such measurements side by side.
+//!
+//! ```text
+//! strata-loadgen run --url http://127.0.0.1:9090/api/v1/write --pid PID --data-dir DIR \
+//!     --series 10000 --duration 6h --connections 4 --end-ms MS --label prometheus --out prom.txt
+//! strata-loadgen compare prom.txt strata.txt
+//! ```
+//!
+//! `run` pre-encodes every request before touching the target (so sending costs the generator
+//! little CPU), reads the target's CPU time and RSS from `/proc/<pid>`, sends, measures again,
+//! then waits (bounded) for the target to cut blocks and sums their `chunks/*` and `index` bytes
+//! against the samples their `meta.json` counts. Results go to stdout and, as `key=value` lines,
+//! to `--out`. Only loopback targets are accepted.
+
+#[path = "../../common/mod.rs"]
+mod common;
+mod http;
+mod payload;
+mod proc;
+mod report;
+mod send;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{ScrapeClock, node_exporter_series};
+use report::Report;
+
+const USAGE: &str = "usage:
+  strata-loadgen run --url URL [--pid PID] [--data-dir DIR] [--series N] [--duration 6h]
+      [--connections 4] [--batch 2000] [--interval 15s] [--jitter 15ms] [--aligned 0.9] [--seed 1] [--end-ms MS]
+      [--max-lag 5m] [--settle 15s] [--block-timeout 240s] [--label NAME] [--out FILE]
+  strata-loadgen compare BASELINE_FILE CANDIDATE_FILE
+  strata-loadgen wait-ready URL TIMEOUT          (until GET URL answers 200)
+  strata-loadgen payload-info [--series N] [--duration 6h] ...   (encode only, print sizes)";
+
+#[derive(Debug)]
+struct Args {
+    url: Option<String>,
+    pid: Option<u32>,
+    data_dir: Option<PathBuf>,
+    series: usize,
+    duration_ms: i64,
+    connections: usize,
+    batch: usize,
+    interval_ms: i64,
+    jitter_ms: i64,
+    aligned: f64,
+    seed: u64,
+    end_ms: Option<i64>,
+    max_lag_ms: i64,
+    settle: Duration,
+    block_timeout: Duration,
+    label: String,
+    out: Option<PathBuf>,
+}
+
+fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    let mult = match unit {
+        "ms" => 1,
+        "s" | "" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("bad duration unit in {s:?}")),
+    };
+    Ok(n * mult)
+}
+
+fn parse_args(argv: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        url: None,
+        pid: None,
+        data_dir: None,
+        series: 10_000,
+        duration_ms: 6 * 3_600_000,
+        connections: 4,
+        batch: 2000,
+        interval_ms: common::SCRAPE_INTERVAL_MS,
+        jitter_ms: common::DEFAULT_JITTER_MS,
+        aligned: common::DEFAULT_ALIGNED,
+        seed: 1,
+        end_ms: None,
+        max_lag_ms: 5 * 60_000,
+        settle: Duration::from_secs(15),
+        block_timeout: Duration::from_secs(240),
+        label: "target".into(),
+        out: None,
+    };
+    let mut i = 0;
+    while i < argv.len() {
+        let (key, inline) = match argv[i].split_once('=') {
+            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+            None => (argv[i].clone(), None),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                argv.get(i).cloned().ok_or_else(|| format!("{key} needs a value"))?
+            }
+        };
+        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}: bad number {v:?}"));
+        match key.as_str() {
+            "--url" => a.url = Some(value),
+            "--pid" => a.pid = Some(num(&value)? as u32),
+            "--data-dir" => a.data_dir = Some(value.into()),
+            "--series" => a.series = num(&value)? as usize,
+            "--duration" => a.duration_ms = parse_duration_ms(&value)?,
+            "--connections" => a.connections = (num(&value)? as usize).max(1),
+            "--batch" => a.batch = (num(&value)? as usize).max(1),
+            "--interval" => a.interval_ms = parse_duration_ms(&value)?.max(1),
+            "--jitter" => a.jitter_ms = parse_duration_ms(&value)?,
+            "--aligned" => a.aligned = value.parse().map_err(|_| format!("--aligned: bad fraction {value:?}"))?,
+            "--seed" => a.seed = num(&value)?,
+            "--end-ms" => a.end_ms = Some(num(&value)? as i64),
+            "--max-lag" => a.max_lag_ms = parse_duration_ms(&value)?,
+            "--settle" => a.settle = Duration::from_millis(parse_duration_ms(&value)? as u64),
+            "--block-timeout" => a.block_timeout = Duration::from_millis(parse_duration_ms(&value)? as u64),
+            "--label" => a.label = value,
+            "--out" => a.out = Some(value.into()),
+            _ => return Err(format!("unknown flag {key}\n{USAGE}")),
+        }
+        i += 1;
+    }
+    if a.jitter_ms * 2 >= a.interval_ms {
+        return Err("--jitter must be below half the --interval".into());
+    }
+    Ok(a)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn build_payloads(a: &Args) -> payload::Payloads {
+    let steps = (a.duration_ms / a.interval_ms).max(1) as usize;
+    // End a minute before now by default; align so reruns with the same --end-ms are identical.
+    let end = a.end_ms.unwrap_or_else(|| (now_ms() - 60_000) / a.interval_ms * a.interval_ms);
+    let start = end - steps as i64 * a.interval_ms - a.interval_ms;
+    let clock = ScrapeClock { start, interval: a.interval_ms, jitter: a.jitter_ms, aligned: a.aligned, seed: a.seed };
+    let plan = payload::Plan {
+        series: node_exporter_series(a.series, a.seed),
+        clock,
+        steps,
+        shards: a.connections,
+        batch: a.batch,
+        seed: a.seed,
+    };
+    let t0 = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let p = payload::build(&plan, threads);
+    eprintln!(
+        "encoded {} samples ({} series x {} scrapes) into {} requests: {:.1} MB snappy ({:.1} MB protobuf, {:.1} B/sample on the wire), hash {:016x}, data time {} .. {} ({:.1} h), {:.1} s",
+        p.samples,
+        plan.series.len(),
+        steps,
+        p.requests,
+        p.body_bytes as f64 / 1e6,
+        p.raw_bytes as f64 / 1e6,
+        p.body_bytes as f64 / p.samples.max(1) as f64,
+        p.hash,
+        p.min_t,
+        p.max_t,
+        (p.max_t - p.min_t) as f64 / 3.6e6,
+        t0.elapsed().as_secs_f64()
+    );
+    p
+}
+
+fn run(a: &Args) -> Result<Report, String> {
+    let url = http::Url::parse(a.url.as_deref().ok_or("--url is required")?)?;
+    let payloads = build_payloads(a);
+    let ticks = proc::clock_ticks();
+    let cpu = |pid: Option<u32>| pid.and_then(|p| proc::cpu_seconds(p, ticks));
+    let rss = |field: &str| a.pid.and_then(|p| proc::status_bytes(p, field));
+
+    let mut r = Report::new(&a.label);
+    r.set("series", a.series as f64);
+    r.set("samples_total", payloads.samples as f64);
+    r.set("requests_total", payloads.requests as f64);
+    r.set("payload_bytes", payloads.body_bytes as f64);
+    r.set_str("payload_hash", &format!("{:016x}", payloads.hash));
+    r.set("data_hours", (payloads.max_t - payloads.min_t) as f64 / 3.6e6);
+    r.set("connections", a.connections as f64);
+
+    let rss_idle = rss("VmRSS");
+    let anon_idle = rss("RssAnon");
+    let cpu0 = cpu(a.pid);
+    let self0 = cpu(Some(std::process::id()));
+    let sent = send::send_all(&url, &payloads, a.max_lag_ms, Duration::from_secs(60));
+    let cpu1 = cpu(a.pid);
+    let self1 = cpu(Some(std::process::id()));
+    let wall = sent.wall.as_secs_f64();
+    eprintln!(
+        "[{}] sent {} samples in {:.2} s ({:.0} samples/s), {} requests rejected ({} samples), {} retries",
+        a.label,
+        sent.samples_ok,
+        wall,
+        sent.samples_ok as f64 / wall,
+        sent.requests_rejected,
+        sent.samples_rejected,
+        sent.retries
+    );
+    if let Some(e) = &sent.first_error {
+        eprintln!("[{}] first error: {e}", a.label);
+    }
+    r.set("wall_seconds", wall);
+    r.set("samples_ok", sent.samples_ok as f64);
+    r.set("samples_rejected", sent.samples_rejected as f64);
+    r.set("retries", sent.retries as f64);
+    r.set("samples_per_second", sent.samples_ok as f64 / wall);
+    if let (Some(s0), Some(s1)) = (self0, self1) {
+        r.set("loadgen_cpu_seconds", s1 - s0);
+    }
+    if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
+        r.set("cpu_seconds_ingest", c1 - c0);
+        r.set("cpu_seconds_per_million_samples", (c1 - c0) / (sent.samples_ok.max(1) as f64 / 1e6));
+    }
+
+    // Memory with every series active in the head; give a garbage collector a moment.
+    std::thread::sleep(Duration::from_secs(2));
+    if let (Some(idle), Some(after)) = (rss_idle, rss("VmRSS")) {
+        r.set("rss_idle_bytes", idle as f64);
+        r.set("rss_loaded_bytes", after as f64);
+        r.set("rss_bytes_per_series", (after as f64 - idle as f64) / a.series.max(1) as f64);
+    }
+    if let (Some(idle), Some(after)) = (anon_idle, rss("RssAnon")) {
+        r.set("rss_anon_bytes_per_series", (after as f64 - idle as f64) / a.series.max(1) as f64);
+    }
+    if let Some(peak) = rss("VmHWM") {
+        r.set("rss_peak_bytes", peak as f64);
+    }
+
+    if let Some(dir) = &a.data_dir {
+        let blocks = wait_for_blocks(a, dir, |p| cpu(p));
+        let cpu2 = cpu(a.pid);
+        if let (Some(c0), Some(c2)) = (cpu0, cpu2) {
+            r.set("cpu_seconds_total", c2 - c0);
+            r.set("cpu_seconds_total_per_million_samples", (c2 - c0) / (sent.samples_ok.max(1) as f64 / 1e6));
+        }
+        r.set("blocks", blocks.blocks as f64);
+        r.set("block_samples", blocks.samples as f64);
+        r.set("block_series", blocks.series as f64);
+        r.set("block_chunk_bytes", blocks.chunk_bytes as f64);
+        r.set("block_index_bytes", blocks.index_bytes as f64);
+        if blocks.samples > 0 {
+            r.set("block_bytes_per_sample", blocks.bytes() as f64 / blocks.samples as f64);
+            r.set("block_chunk_bytes_per_sample", blocks.chunk_bytes as f64 / blocks.samples as f64);
+            r.set("block_index_bytes_per_series_per_block", blocks.index_bytes as f64 / blocks.series.max(1) as f64);
+        }
+        r.set("wal_bytes", proc::dir_bytes(&dir.join("wal")) as f64);
+        r.set("data_dir_bytes", proc::dir_bytes(dir) as f64);
+    }
+    Ok(r)
+}
+
+/// Polls the data directory until blocks exist, their sample count has not changed for
+/// `--settle` while the target used under 10 % of a core, or `--block-timeout` passes.
+fn wait_for_blocks(a: &Args, dir: &std::path::Path, cpu: impl Fn(Option<u32>) -> Option<f64>) -> proc::BlockStats {
+    let start = Instant::now();
+    let mut last = proc::block_stats(dir);
+    let mut since = Instant::now();
+    let mut cpu_at_since = cpu(a.pid);
+    let mut polls = 0u64;
+    while start.elapsed() < a.block_timeout {
+        std::thread::sleep(Duration::from_secs(1));
+        polls += 1;
+        let now = proc::block_stats(dir);
+        if now != last {
+            last = now;
+            since = Instant::now();
+            cpu_at_since = cpu(a.pid);
+            continue;
+        }
+        if last.samples > 0 && since.elapsed() >= a.settle {
+            let busy = match (cpu_at_since, cpu(a.pid)) {
+                (Some(c0), Some(c1)) => (c1 - c0) / since.elapsed().as_secs_f64(),
+                _ => 0.0,
+            };
+            if busy < 0.10 {
+                break;
+            }
+            since = Instant::now();
+            cpu_at_since = cpu(a.pid);
+        }
+        if polls % 15 == 0 {
+            eprintln!("[{}] waiting for blocks: {} blocks, {} samples so far", a.label, last.blocks, last.samples);
+        }
+    }
+    eprintln!(
+        "[{}] blocks: {} holding {} samples of {} series, {:.1} MB chunks + {:.1} MB index (waited {:.0} s)",
+        a.label,
+        last.blocks,
+        last.samples,
+        last.series,
+        last.chunk_bytes as f64 / 1e6,
+        last.index_bytes as f64 / 1e6,
+        start.elapsed().as_secs_f64()
+    );
+    last
+}
+
+/// Polls `GET url` until it answers 200, at most `timeout`.
+fn wait_ready(url: &str, timeout: &str) -> Result<(), String> {
+    let url = http::Url::parse(url)?;
+    let timeout = Duration::from_millis(parse_duration_ms(timeout)? as u64);
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if http::get_status(&url, Duration::from_secs(2)) == Some(200) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{}{} not ready after {timeout:?}", url.host, url.path))
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = match argv.first().map(String::as_str) {
+        Some("run") => parse_args(&argv[1..]).and_then(|a| {
+            let r = run(&a)?;
+            print!("{}", r.to_text());
+            if let Some(out) = &a.out {
+                std::fs::write(out, r.to_text()).map_err(|e| format!("{}: {e}", out.display()))?;
+            }
+            Ok(())
+        }),
+        Some("payload-info") => parse_args(&argv[1..]).map(|a| {
+            build_payloads(&a);
+        }),
+        Some("wait-ready") if argv.len() == 3 => wait_ready(&argv[1], &argv[2]),
+        Some("compare") if argv.len() == 3 => {
+            report::compare(&PathBuf::from(&argv[1]), &PathBuf::from(&argv[2])).map(|t| print!("{t}"))
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    if let Err(e) = result {
+        eprintln!("strata-loadgen: {e}");
+        std::process::exit(2);
+    }
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs one pre-encoded node_exporter-like remote write workload against Prometheus and Strata,
+# one server at a time, each on a fresh data directory, and prints the ratios Strata / Prometheus.
+#
+#   benches/compare.sh                       # both servers, defaults below
+#   SERVERS=prometheus benches/compare.sh    # prove the harness against Prometheus alone
+#
+# Environment (defaults in brackets):
+#   SERIES [10000]       distinct active series (node_exporter hosts of ~300 series each)
+#   DURATION [6h]        data time per series, 15 s scrapes: DURATION/15s samples per series
+#   BLOCK [2h]           --storage.tsdb.min-block-duration = max-block-duration for both servers
+#   CONNECTIONS [4]      keep-alive connections (Prometheus queue shards)
+#   SERVERS ["prometheus strata"]
+#   PROMETHEUS_BIN [/usr/bin/prometheus]   STRATA_BIN [target/release/strata]
+#   BUILD [1]            build strata-loadgen (and strata, if its sources are wired) first
+#   WORK [mktemp -d]     where data directories, logs and results go
+#   KEEP [0]             keep data directories after the run
+#   SETTLE [15s] BLOCK_TIMEOUT [240s]   how long to wait for blocks to be cut
+#
+# Everything listens on 127.0.0.1 only. Every wait is bounded.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SERIES=${SERIES:-10000}
+DURATION=${DURATION:-6h}
+BLOCK=${BLOCK:-2h}
+CONNECTIONS=${CONNECTIONS:-4}
+SERVERS=${SERVERS:-"prometheus strata"}
+PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
+STRATA_BIN=${STRATA_BIN:-$ROOT/target/release/strata}
+BUILD=${BUILD:-1}
+KEEP=${KEEP:-0}
+SETTLE=${SETTLE:-15s}
+BLOCK_TIMEOUT=${BLOCK_TIMEOUT:-240s}
+WORK=${WORK:-$(mktemp -d /tmp/strata-compare.XXXXXX)}
+mkdir -p "$WORK"
+LOADGEN=$ROOT/target/release/strata-loadgen
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+if [[ $BUILD == 1 ]]; then
+    log "building strata-loadgen"
+    cargo build --release -q -p strata-loadgen
+    if [[ " $SERVERS " == *" strata "* ]]; then
+        log "building strata"
+        cargo build --release -q --bin strata || { log "strata does not build; comparing Prometheus alone"; SERVERS=prometheus; }
+    fi
+fi
+if [[ " $SERVERS " == *" strata "* && ! -x $STRATA_BIN ]]; then
+    log "no $STRATA_BIN; comparing Prometheus alone"
+    SERVERS=prometheus
+fi
+
+# A free loopback port: ask the kernel, fall back to a probe of a random range.
+free_port() {
+    if command -v python3 >/dev/null; then
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        return
+    fi
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! ss -ltn | grep -q ":$p "; then echo "$p"; return; fi
+    done
+    return 1
+}
+
+SERVER_PID=
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+trap stop_server EXIT INT TERM
+
+# Same payloads for every server: pin the data's end time once.
+END_MS=$(( ($(date +%s) - 60) / 15 * 15 * 1000 ))
+
+run_one() {
+    local name=$1 port data ready
+    port=$(free_port)
+    data=$WORK/$name-data
+    rm -rf "$data"
+    mkdir -p "$data"
+    case $name in
+    prometheus)
+        cat >"$WORK/prometheus.yml" <<EOF
+global:
+  scrape_interval: 15s
+scrape_configs: []
+EOF
+        "$PROMETHEUS_BIN" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$data" \
+            --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
+            --storage.tsdb.min-block-duration="$BLOCK" --storage.tsdb.max-block-duration="$BLOCK" \
+            --log.level=warn >"$WORK/$name.log" 2>&1 &
+        ;;
+    strata)
+        "$STRATA_BIN" --storage.tsdb.path="$data" --web.listen-address="127.0.0.1:$port" \
+            --storage.tsdb.min-block-duration="$BLOCK" --storage.tsdb.max-block-duration="$BLOCK" \
+            --log.level=warn >"$WORK/$name.log" 2>&1 &
+        ;;
+    esac
+    SERVER_PID=$!
+    ready=http://127.0.0.1:$port/-/ready
+    "$LOADGEN" wait-ready "$ready" 60s || { log "$name did not become ready; log:"; tail -20 "$WORK/$name.log" >&2; stop_server; return 1; }
+    sleep 2 # let start-up work finish before the idle RSS and CPU readings
+    log "$name (pid $SERVER_PID) ready on 127.0.0.1:$port; sending $SERIES series x $DURATION"
+    "$LOADGEN" run --url "http://127.0.0.1:$port/api/v1/write" --pid "$SERVER_PID" --data-dir "$data" \
+        --series "$SERIES" --duration "$DURATION" --connections "$CONNECTIONS" --end-ms "$END_MS" \
+        --settle "$SETTLE" --block-timeout "$BLOCK_TIMEOUT" --label "$name" --out "$WORK/$name.txt" >/dev/null
+    stop_server
+    [[ $KEEP == 1 ]] || rm -rf "$data"
+}
+
+START=$(date +%s)
+for s in $SERVERS; do
+    run_one "$s"
+done
+
+echo
+echo "workload: $SERIES series x $DURATION of 15 s scrapes, $CONNECTIONS connections, blocks of $BLOCK; $(nproc) cores"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), run took $(( $(date +%s) - START )) s; results in $WORK"
+echo
+if [[ " $SERVERS " == *" prometheus "* && " $SERVERS " == *" strata "* ]]; then
+    "$LOADGEN" compare "$WORK/prometheus.txt" "$WORK/strata.txt"
+else
+    for s in $SERVERS; do echo "== $s"; cat "$WORK/$s.txt"; done
+fi
