@@ -43,7 +43,8 @@ impl BitWriter {
 
     /// The written bytes plus `extra` zero bytes (at most 8), without spare capacity.
     pub(crate) fn into_bytes(mut self, extra: usize) -> Vec<u8> {
-        self.buf.truncate(self.bits.div_ceil(8) + extra.min(PAD - 1));
+        self.buf
+            .truncate(self.bits.div_ceil(8) + extra.min(PAD - 1));
         self.buf.shrink_to_fit();
         self.buf
     }
@@ -72,7 +73,10 @@ impl BitWriter {
     #[inline]
     pub(crate) fn write_bits(&mut self, value: u64, n: u32) {
         debug_assert!(n <= 64);
-        debug_assert!(n == 64 || value >> n == 0, "value {value:#x} wider than {n} bits");
+        debug_assert!(
+            n == 64 || value >> n == 0,
+            "value {value:#x} wider than {n} bits"
+        );
         if n == 0 {
             return;
         }
@@ -276,7 +280,10 @@ mod tests {
         w.write_uvarint(u64::MAX);
         let b = w.bytes(0).to_vec();
         assert_eq!(&b[..5], &[0xac, 0x02, 0x01, 0x7e, 0x7f]);
-        assert_eq!(&b[5..], &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert_eq!(
+            &b[5..],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
         let mut r = BitReader::new(&b, 0);
         assert_eq!(r.read_uvarint(), Ok(300));
         assert_eq!(r.read_varint(), Ok(-1));
@@ -292,7 +299,7 @@ mod tests {
     #[test]
     fn unary_reads_across_words_and_stops_at_max() {
         let mut w = BitWriter::new(0, 0);
-        w.write_bits(0b101, 3);
+        w.write_bits(0b100, 3);
         w.write_bits(u64::MAX >> 1, 63);
         w.write_bit(false);
         w.write_bits(0b1111, 4);

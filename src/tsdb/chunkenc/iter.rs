@@ -94,9 +94,7 @@ impl<B: AsRef<[u8]> + Send> SampleIterator for ChunkIterator<B> {
             Decoder::Broken => Err(Corrupt("unreadable header")),
         };
         match res {
-            Ok((t, _)) if self.read > 0 && t <= self.t => {
-                self.fail("timestamps do not increase")
-            }
+            Ok((t, _)) if self.read > 0 && t <= self.t => self.fail("timestamps do not increase"),
             Ok((t, bits)) => {
                 self.t = t;
                 self.v = f64::from_bits(bits);

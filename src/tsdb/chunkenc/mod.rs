@@ -23,8 +23,8 @@ pub use iter::{ChunkIterator, iter_chunk};
 pub use strata::StrataAppender;
 pub use xor::XorAppender;
 
-use promql::storage::StorageError;
 use promql::SampleIterator;
+use promql::storage::StorageError;
 
 /// A chunk holds at most this many samples: the count is a `u16` in both headers.
 pub const MAX_SAMPLES_PER_CHUNK: usize = u16::MAX as usize;

@@ -62,7 +62,10 @@ impl XorValue {
         self.trailing = tz;
         let sig = u32::from(64 - lz - tz);
         // '11', 5 bits of leading zeros, 6 bits of significant-bit count (64 wraps to 0).
-        w.write_bits((0b11 << 11) | (u64::from(lz) << 6) | u64::from(sig & 63), 13);
+        w.write_bits(
+            (0b11 << 11) | (u64::from(lz) << 6) | u64::from(sig & 63),
+            13,
+        );
         w.write_bits(delta >> tz, sig);
         sig
     }

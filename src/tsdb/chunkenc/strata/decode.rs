@@ -2,10 +2,11 @@
 //! [`super::model`].
 
 use super::model::{
-    Code, DECIMAL_LIMIT, Grid, HEADER_LEN, MAX_EXP, MAX_SHIFT, MODE_DECIMAL, MODE_FLOAT, Stats,
-    Values, decimal_residuals, from_decimal, read_rice,
+    Code, DECIMAL_LIMIT, Decimal, HEADER_LEN, MAX_EXP, MAX_SHIFT, MAX_SKIPS, MODE_DECIMAL,
+    MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT, TS_SKIP, ValueCode, Values, from_decimal,
+    read_residual, read_rice,
 };
-use crate::tsdb::chunkenc::bstream::{BitReader, unzigzag};
+use crate::tsdb::chunkenc::bstream::BitReader;
 use crate::tsdb::chunkenc::xor::{Corrupt, XorValue};
 
 /// Decoding state of a Strata chunk between samples.
@@ -15,10 +16,10 @@ pub(crate) struct StrataDecoder {
     e: u8,
     shift: u8,
     decimal: bool,
-    grid: Grid,
-    values: Values,
-    stats: Stats,
+    model: Model,
 }
+
+const OUT_OF_RANGE: Corrupt = Corrupt("decimal value out of range");
 
 impl StrataDecoder {
     /// Reads and checks the header.
@@ -37,13 +38,7 @@ impl StrataDecoder {
             e,
             shift,
             decimal,
-            grid: Grid {
-                t: 0,
-                point: 0,
-                step: 0,
-            },
-            values: Values::Decimal { m: 0, dm: 0 },
-            stats: Stats::new(),
+            model: Model::new(0, Values::Decimal(Decimal::new(0))),
         })
     }
 
@@ -54,12 +49,9 @@ impl StrataDecoder {
             self.first(&mut r)?
         } else {
             if index == 1 {
-                self.grid.step = r.read_uvarint()? as i64;
+                self.model.grid.step = r.read_uvarint()? as i64;
             }
-            let t = self.timestamp(&mut r)?;
-            let v = self.value(&mut r)?;
-            self.stats.tick();
-            (t, v)
+            self.sample(&mut r)?
         };
         self.pos = r.pos;
         Ok(out)
@@ -67,65 +59,121 @@ impl StrataDecoder {
 
     fn first(&mut self, r: &mut BitReader<'_>) -> Result<(i64, u64), Corrupt> {
         let t = r.read_varint()?;
-        self.grid.t = t;
-        self.grid.point = t;
-        let bits = if self.decimal {
+        let (values, bits) = if self.decimal {
             let m = r.read_varint()?;
             if m.unsigned_abs() >= DECIMAL_LIMIT as u64 {
-                return Err(Corrupt("decimal mantissa out of range"));
+                return Err(OUT_OF_RANGE);
             }
-            self.values = Values::Decimal { m, dm: 0 };
-            from_decimal(m, self.e).to_bits()
+            (
+                Values::Decimal(Decimal::new(m)),
+                from_decimal(m, self.e).to_bits(),
+            )
         } else {
             let bits = r.read_bits(64)?;
-            self.values = Values::Float(XorValue::decoder(bits));
-            bits
+            (Values::Float(XorValue::decoder(bits)), bits)
         };
+        self.model = Model::new(t, values);
         Ok((t, bits))
     }
 
-    #[inline]
-    fn timestamp(&mut self, r: &mut BitReader<'_>) -> Result<i64, Corrupt> {
-        let predicted = self.grid.predict();
-        let k = self.stats.ts_k();
-        let Code::Value { z, escaped } = read_rice(r, k, false)? else {
-            return Err(Corrupt("special code in a timestamp"));
-        };
-        let t = predicted.wrapping_add(unzigzag(z));
-        self.stats.add_ts(z, k);
-        self.grid.advance(t, predicted, escaped);
-        Ok(t)
-    }
-
-    #[inline]
-    fn value(&mut self, r: &mut BitReader<'_>) -> Result<u64, Corrupt> {
-        match &mut self.values {
-            Values::Float(x) => x.read(r),
-            Values::Decimal { m, dm } => {
-                let (dod, k) = self.stats.value_choice();
-                let z = match read_rice(r, k, true)? {
-                    Code::Special => return Ok(r.read_bits(64)?),
-                    Code::Value { z, .. } => z,
-                };
-                let overflow = Corrupt("decimal value out of range");
-                let scaled = unzigzag(z)
-                    .checked_mul(1i64 << self.shift)
-                    .ok_or(overflow)?;
-                let new_dm = if dod {
-                    scaled.checked_add(*dm).ok_or(overflow)?
-                } else {
-                    scaled
-                };
-                let new_m = m.checked_add(new_dm).ok_or(overflow)?;
-                if new_m.unsigned_abs() >= DECIMAL_LIMIT as u64 {
-                    return Err(overflow);
+    /// Reads a timestamp code (with its skips, and a run exit when values are quiet).
+    /// Returns the timestamp, whether the run exit was seen, and whether it is on the grid.
+    fn timestamp(
+        &mut self,
+        r: &mut BitReader<'_>,
+        value_quiet: bool,
+    ) -> Result<(i64, bool, bool), Corrupt> {
+        let k = self.model.ts_k();
+        let mut exit = false;
+        let mut skips = 0;
+        loop {
+            match read_rice(r, k, TS_FIELD_BITS, 63)? {
+                Code::Control(TS_RUN_EXIT) if value_quiet && !exit && skips == 0 => exit = true,
+                Code::Control(TS_SKIP) if skips < MAX_SKIPS => skips += 1,
+                Code::Control(_) => return Err(Corrupt("unexpected timestamp escape")),
+                Code::Value { z, escaped } => {
+                    let (t, code) = self.model.ts_decoded(skips, z, escaped);
+                    self.model.ts_update(t, &code);
+                    return Ok((t, exit, code.on_grid()));
                 }
-                let (z_delta, z_dod) = decimal_residuals(new_dm, *dm, self.shift);
-                self.stats.add_value(z_delta, z_dod);
-                *m = new_m;
-                *dm = new_dm;
-                Ok(from_decimal(new_m, self.e).to_bits())
             }
         }
     }
+
+    #[inline]
+    fn sample(&mut self, r: &mut BitReader<'_>) -> Result<(i64, u64), Corrupt> {
+        let n = self.model.n();
+        let value_quiet = self.model.value_quiet();
+        let mut pending = None;
+        let (t, exit, on_grid) = match &self.model.values {
+            Values::Decimal(dec) if self.model.ts_quiet() => match read_decimal(dec, r, n)? {
+                DecimalCode::TsBreak => self.timestamp(r, false)?,
+                code => {
+                    pending = Some(code);
+                    let (t, c) = self.model.ts_decoded(0, 0, false);
+                    self.model.ts_update(t, &c);
+                    (t, false, true)
+                }
+            },
+            _ => self.timestamp(r, value_quiet)?,
+        };
+
+        let quiet = value_quiet && !exit;
+        let (bits, unchanged) = match &mut self.model.values {
+            Values::Float(x) if quiet => (x.v, true),
+            Values::Float(x) => {
+                let prev = x.v;
+                let bits = x.read(r)?;
+                (bits, bits == prev)
+            }
+            Values::Decimal(dec) => {
+                let code = match pending {
+                    Some(code) => code,
+                    None if quiet => DecimalCode::Delta(0),
+                    None => read_decimal(dec, r, n)?,
+                };
+                let d = match code {
+                    DecimalCode::Delta(d) => d,
+                    DecimalCode::Special(bits) => {
+                        self.model.tick(false, on_grid);
+                        return Ok((t, bits));
+                    }
+                    DecimalCode::TsBreak => return Err(Corrupt("misplaced timestamp break")),
+                };
+                let m = d
+                    .checked_mul(1i64 << self.shift)
+                    .and_then(|dm| dec.m.checked_add(dm))
+                    .filter(|m| m.unsigned_abs() < DECIMAL_LIMIT as u64)
+                    .ok_or(OUT_OF_RANGE)?;
+                dec.update(d, n);
+                dec.m = m;
+                (from_decimal(m, self.e).to_bits(), d == 0)
+            }
+        };
+        self.model.tick(unchanged, on_grid);
+        Ok((t, bits))
+    }
+}
+
+/// A decoded decimal value code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecimalCode {
+    /// The mantissa delta, in units of `2^shift`.
+    Delta(i64),
+    Special(u64),
+    TsBreak,
+}
+
+fn read_decimal(dec: &Decimal, r: &mut BitReader<'_>, n: u32) -> Result<DecimalCode, Corrupt> {
+    let c = dec.choice(n);
+    if c.change_flag && !r.read_bit()? {
+        return Ok(DecimalCode::Delta(0));
+    }
+    Ok(match read_residual(r, &c)? {
+        ValueCode::Special(bits) => DecimalCode::Special(bits),
+        ValueCode::TsBreak => DecimalCode::TsBreak,
+        ValueCode::Residual(res) => {
+            DecimalCode::Delta(res.checked_add(c.predicted).ok_or(OUT_OF_RANGE)?)
+        }
+    })
 }

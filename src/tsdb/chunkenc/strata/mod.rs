@@ -11,12 +11,13 @@ pub(crate) mod model;
 
 pub(crate) use decode::StrataDecoder;
 
-use super::bstream::{BitWriter, zigzag};
+use super::bstream::BitWriter;
 use super::xor::XorValue;
 use super::{ChunkError, MAX_SAMPLES_PER_CHUNK};
 use model::{
-    Grid, HEADER_LEN, MAX_SHIFT, MODE_DECIMAL, MODE_FLOAT, Stats, Values, decimal_residuals,
-    is_special, min_exp, mode_byte, nice_interval, to_decimal, write_rice, write_special,
+    Decimal, HEADER_LEN, MAX_SHIFT, MODE_DECIMAL, MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT,
+    TS_SKIP, TsCode, VALUE_FIELD_BITS, VALUE_SPECIAL, VALUE_TS_BREAK, Values, is_special, min_exp,
+    mode_byte, nice_interval, to_decimal, write_escape, write_residual, write_rice,
 };
 
 /// Flag: the decimal shift has been fixed by a non-zero delta.
@@ -32,9 +33,7 @@ const FIXED: u8 = 2;
 #[derive(Debug, Clone)]
 pub struct StrataAppender {
     w: BitWriter,
-    grid: Grid,
-    values: Values,
-    stats: Stats,
+    model: Model,
     count: u16,
     mode: u8,
     e: u8,
@@ -54,6 +53,18 @@ struct Params {
     step: i64,
 }
 
+/// What the next value is, relative to the chunk's value state.
+enum Planned {
+    /// A decimal whose mantissa changed by `dm`.
+    Decimal {
+        m: i64,
+        dm: i64,
+    },
+    /// A value stored raw in decimal mode.
+    Special,
+    Float,
+}
+
 impl Default for StrataAppender {
     fn default() -> Self {
         Self::new()
@@ -68,13 +79,7 @@ impl StrataAppender {
     fn with_capacity(cap: usize) -> Self {
         StrataAppender {
             w: BitWriter::new(HEADER_LEN, cap),
-            grid: Grid {
-                t: i64::MIN,
-                point: 0,
-                step: 0,
-            },
-            values: Values::Decimal { m: 0, dm: 0 },
-            stats: Stats::new(),
+            model: Model::new(i64::MIN, Values::Decimal(Decimal::new(0))),
             count: 0,
             mode: MODE_FLOAT,
             e: 0,
@@ -89,11 +94,9 @@ impl StrataAppender {
         if usize::from(self.count) >= MAX_SAMPLES_PER_CHUNK {
             return Err(ChunkError::Full(MAX_SAMPLES_PER_CHUNK));
         }
-        if self.count > 0 && t <= self.grid.t {
-            return Err(ChunkError::OutOfOrder {
-                t,
-                last: self.grid.t,
-            });
+        let last = self.model.grid.t;
+        if self.count > 0 && t <= last {
+            return Err(ChunkError::OutOfOrder { t, last });
         }
         match self.try_append(t, v.to_bits()) {
             Ok(()) => Ok(()),
@@ -114,76 +117,108 @@ impl StrataAppender {
         self.w.into_bytes(0)
     }
 
-    /// Appends if the sample fits the current parameters; otherwise changes nothing.
+    /// Appends if the sample fits the current parameters. On `Recode` nothing has been
+    /// written (the model may have moved, but a re-encode starts from the bytes).
     fn try_append(&mut self, t: i64, bits: u64) -> Result<(), Recode> {
         if self.count == 0 {
             return self.first(t, bits);
         }
-        // Plan everything before writing anything, so that `Recode` leaves no trace.
-        let step = if self.count == 1 {
-            if self.flags & FIXED != 0 {
-                self.grid.step
-            } else {
-                nice_interval(t.wrapping_sub(self.grid.t) as u64) as i64
-            }
-        } else {
-            self.grid.step
-        };
-        let predicted = self.grid.point.wrapping_add(step);
-        let z_t = zigzag(t.wrapping_sub(predicted));
-        let k_t = self.stats.ts_k();
+        let last = self.model.grid.t;
+        if self.count == 1 && self.flags & FIXED == 0 {
+            self.model.grid.step = nice_interval(t.wrapping_sub(last) as u64) as i64;
+        }
+        let ts = self.model.ts_plan(t);
         if self.count == 2
             && self.flags & FIXED == 0
-            && z_t >> k_t >= u64::from(model::ESCAPE_RUN)
-            && nice_interval(t.wrapping_sub(self.grid.t) as u64) as i64 != step
+            && ts.escaped
+            && nice_interval(t.wrapping_sub(last) as u64) as i64 != self.model.grid.step
         {
             // The first interval was not the series' interval (a missed scrape): pick again.
             return Err(Recode);
         }
-        let decimal = match self.values {
-            Values::Decimal { m: prev, .. } if !is_special(bits) => {
+        let (planned, unchanged) = match &self.model.values {
+            Values::Decimal(_) if is_special(bits) => (Planned::Special, false),
+            Values::Decimal(dec) => {
                 let m = to_decimal(f64::from_bits(bits), self.e).ok_or(Recode)?;
-                let dm = m - prev;
+                let dm = m - dec.m;
                 let tz = (dm.trailing_zeros() as u8).min(MAX_SHIFT);
                 if dm != 0 && self.flags & SHIFT_KNOWN != 0 && tz < self.shift {
                     return Err(Recode);
                 }
-                Some((m, dm, tz))
+                (Planned::Decimal { m, dm }, dm == 0)
             }
-            _ => None,
+            Values::Float(x) => (Planned::Float, bits == x.v),
         };
 
         if self.count == 1 {
-            self.grid.step = step;
-            self.w.write_uvarint(step as u64);
+            self.w.write_uvarint(self.model.grid.step as u64);
         }
-        let escaped = write_rice(&mut self.w, z_t, k_t);
-        self.stats.add_ts(z_t, k_t);
-        self.grid.advance(t, predicted, escaped);
-
-        match (&mut self.values, decimal) {
-            (Values::Decimal { m, dm }, Some((new_m, new_dm, tz))) => {
-                if new_dm != 0 && self.flags & SHIFT_KNOWN == 0 {
-                    // Every earlier residual was zero, so they read the same under any shift.
-                    self.shift = tz;
-                    self.flags |= SHIFT_KNOWN;
-                    self.w.header_mut()[3] = tz;
+        let n = self.model.n();
+        let value_quiet = self.model.value_quiet();
+        if self.model.ts_quiet() {
+            if !ts.on_grid() {
+                // Announce the timestamp where the value code starts.
+                if let Values::Decimal(dec) = &self.model.values {
+                    if dec.choice(n).change_flag {
+                        self.w.write_bit(true);
+                    }
                 }
-                let (dod, k) = self.stats.value_choice();
-                let (z_delta, z_dod) = decimal_residuals(new_dm, *dm, self.shift);
-                write_rice(&mut self.w, if dod { z_dod } else { z_delta }, k);
-                self.stats.add_value(z_delta, z_dod);
-                *m = new_m;
-                *dm = new_dm;
+                write_escape(&mut self.w, VALUE_TS_BREAK, VALUE_FIELD_BITS);
+                self.write_ts(&ts);
             }
-            (Values::Decimal { .. }, None) => write_special(&mut self.w, bits),
+        } else {
+            if value_quiet && !unchanged {
+                write_escape(&mut self.w, TS_RUN_EXIT, TS_FIELD_BITS);
+            }
+            self.write_ts(&ts);
+        }
+        self.model.ts_update(t, &ts);
+
+        let quiet = value_quiet && unchanged;
+        match (&mut self.model.values, planned) {
+            (Values::Decimal(dec), Planned::Decimal { m, dm }) => {
+                if dm != 0 && self.flags & SHIFT_KNOWN == 0 {
+                    // Every earlier delta was zero, so they read the same under any shift.
+                    self.shift = (dm.trailing_zeros() as u8).min(MAX_SHIFT);
+                    self.flags |= SHIFT_KNOWN;
+                    self.w.header_mut()[3] = self.shift;
+                }
+                let d = dm >> self.shift;
+                if !quiet {
+                    let c = dec.choice(n);
+                    if c.change_flag {
+                        self.w.write_bit(d != 0);
+                    }
+                    if !c.change_flag || d != 0 {
+                        write_residual(&mut self.w, d - c.predicted, &c);
+                    }
+                }
+                dec.update(d, n);
+                dec.m = m;
+            }
+            (Values::Decimal(dec), _) => {
+                if dec.choice(n).change_flag {
+                    self.w.write_bit(true);
+                }
+                write_escape(&mut self.w, VALUE_SPECIAL, VALUE_FIELD_BITS);
+                self.w.write_bits(bits, 64);
+            }
             (Values::Float(x), _) => {
-                x.write(&mut self.w, bits);
+                if !quiet {
+                    x.write(&mut self.w, bits);
+                }
             }
         }
-        self.stats.tick();
+        self.model.tick(unchanged, ts.on_grid());
         self.set_count(self.count + 1);
         Ok(())
+    }
+
+    fn write_ts(&mut self, ts: &TsCode) {
+        for _ in 0..ts.skips {
+            write_escape(&mut self.w, TS_SKIP, TS_FIELD_BITS);
+        }
+        write_rice(&mut self.w, ts.z, ts.k, TS_FIELD_BITS);
     }
 
     fn first(&mut self, t: i64, bits: u64) -> Result<(), Recode> {
@@ -206,18 +241,19 @@ impl StrataAppender {
         self.w.header_mut()[2] = mode_byte(self.mode, self.e);
         self.w.header_mut()[3] = self.shift;
         self.w.write_varint(t);
-        self.values = match m {
+        let values = match m {
             Some(m) => {
                 self.w.write_varint(m);
-                Values::Decimal { m, dm: 0 }
+                Values::Decimal(Decimal::new(m))
             }
             None => {
                 self.w.write_bits(bits, 64);
                 Values::Float(XorValue::encoder(bits))
             }
         };
-        self.grid.t = t;
-        self.grid.point = t;
+        let step = self.model.grid.step;
+        self.model = Model::new(t, values);
+        self.model.grid.step = step;
         self.set_count(1);
         Ok(())
     }
@@ -241,8 +277,15 @@ impl StrataAppender {
         *self = match Self::build(&samples, params, cap) {
             Some(a) => a,
             // Float mode takes every value; only a bug could get here.
-            None => Self::build(&samples, Params { mode: MODE_FLOAT, ..params }, cap)
-                .ok_or(ChunkError::Recode("float re-encode failed"))?,
+            None => Self::build(
+                &samples,
+                Params {
+                    mode: MODE_FLOAT,
+                    ..params
+                },
+                cap,
+            )
+            .ok_or(ChunkError::Recode("float re-encode failed"))?,
         };
         Ok(())
     }
@@ -256,7 +299,7 @@ impl StrataAppender {
             a.shift = s;
             a.flags |= SHIFT_KNOWN;
         }
-        a.grid.step = p.step;
+        a.model.grid.step = p.step;
         for &(t, bits) in samples {
             a.try_append(t, bits).ok()?;
         }

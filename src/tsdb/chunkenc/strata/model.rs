@@ -1,9 +1,9 @@
 //! The pieces of the Strata format that the encoder and the decoder must compute identically:
 //! header layout, the adaptive Rice code, the timestamp grid, the decimal value test and the
-//! predictor choice. Keeping them in one place is what keeps the two sides in step.
+//! value predictors. Keeping them in one place is what keeps the two sides in step.
 
-use crate::tsdb::chunkenc::bstream::{BitReader, BitWriter, zigzag};
-use crate::tsdb::chunkenc::xor::Corrupt;
+use crate::tsdb::chunkenc::bstream::{BitReader, BitWriter};
+use crate::tsdb::chunkenc::xor::{Corrupt, XorValue};
 
 /// Sample count (u16 BE), mode/exponent byte, shift byte.
 pub(crate) const HEADER_LEN: usize = 4;
@@ -15,7 +15,7 @@ pub(crate) const MODE_DECIMAL: u8 = 1;
 
 /// Largest decimal exponent `e`; `10^e` must be exact in an `f64` (true up to 22).
 pub(crate) const MAX_EXP: u8 = 15;
-/// Largest power-of-two shift of decimal residuals.
+/// Largest power-of-two shift of decimal deltas.
 pub(crate) const MAX_SHIFT: u8 = 52;
 
 const POW10: [f64; MAX_EXP as usize + 1] = [
@@ -25,35 +25,80 @@ const POW10: [f64; MAX_EXP as usize + 1] = [
 pub(crate) const DECIMAL_LIMIT: i64 = 1 << 53;
 
 /// A unary run this long introduces an escape instead of a Rice remainder.
-pub(crate) const ESCAPE_RUN: u32 = 12;
-/// Escape length field that means "a raw 64-bit float follows" (decimal values only).
-pub(crate) const SPECIAL_FIELD: u64 = 63;
+pub(crate) const ESCAPE_RUN: u32 = 8;
+/// Width of the field after a timestamp escape: 0..=63 is a residual's bit length minus one.
+pub(crate) const TS_FIELD_BITS: u32 = 7;
+/// Timestamp escape field: the value changes here, leaving run mode.
+pub(crate) const TS_RUN_EXIT: u64 = 64;
+/// Timestamp escape field: skip one grid step (a missed scrape).
+pub(crate) const TS_SKIP: u64 = 65;
+/// At most this many skips before one timestamp.
+pub(crate) const MAX_SKIPS: u32 = 8;
+/// Width of the field after a value escape: 0..=56 is a residual's bit length minus one.
+pub(crate) const VALUE_FIELD_BITS: u32 = 6;
+/// Largest value escape length field (residuals of 53-bit mantissas fit in 57 bits).
+pub(crate) const VALUE_MAX_LEN_FIELD: u64 = 56;
+/// Value escape field: the timestamp is off the grid; its code follows, then the value's.
+pub(crate) const VALUE_TS_BREAK: u64 = 61;
+/// Value escape field: a negative residual in unsigned coding; its magnitude follows.
+pub(crate) const VALUE_NEGATIVE: u64 = 62;
+/// Value escape field: a raw 64-bit float follows (decimal mode's NaN, ±Inf and -0).
+pub(crate) const VALUE_SPECIAL: u64 = 63;
+/// After this many unchanged values in a row, unchanged values take no bits at all; after
+/// this many timestamps exactly on the grid, in decimal mode, such timestamps take none.
+pub(crate) const RUN_MIN: u32 = 16;
+
+pub(crate) const TS_KS: u32 = 0;
+pub(crate) const VAL_KS: u32 = 0;
 /// The adaptive statistics are halved when their sample count reaches this.
-const WINDOW: u32 = 16;
-/// An escaped residual adds at most `2^(k + ESCAPE_GROWTH)` to its statistic, so that one
-/// outlier (a missed scrape, a counter reset) does not inflate the next dozen codes.
+const WINDOW: u32 = 32;
+/// A residual adds at most `2^(k + ESCAPE_GROWTH)` to its statistic, so that one outlier
+/// (a missed scrape, a counter reset) does not inflate the next dozen codes.
 const ESCAPE_GROWTH: u32 = 4;
 /// Starting statistic for timestamp residuals: expect a few milliseconds of jitter.
-const TS_PRIOR: u64 = 4;
+const TS_PRIOR: u64 = 2;
 
 /// Header byte 2: mode in the high nibble, decimal exponent in the low nibble.
 pub(crate) fn mode_byte(mode: u8, e: u8) -> u8 {
     (mode << 4) | e
 }
 
-/// The Rice parameter for a statistic `a` (sum of recent zigzagged residuals) over `n` samples:
-/// the smallest `k` with `n * 2^k >= a`.
+/// The Rice parameter for a statistic `a` (sum of recent residual magnitudes) over `n`
+/// samples: the smallest `k` with `n * 2^k >= a`.
 #[inline]
 pub(crate) fn rice_k(a: u64, n: u32) -> u32 {
     let c = a.div_ceil(u64::from(n.max(1)));
-    if c <= 1 { 0 } else { (64 - (c - 1).leading_zeros()).min(62) }
+    if c <= 1 {
+        0
+    } else {
+        (64 - (c - 1).leading_zeros()).min(62)
+    }
+}
+
+/// Writes an escape: `ESCAPE_RUN` ones and a `bits`-wide field.
+#[inline]
+pub(crate) fn write_escape(w: &mut BitWriter, field: u64, bits: u32) {
+    w.write_bits(
+        (((1u64 << ESCAPE_RUN) - 1) << bits) | field,
+        ESCAPE_RUN + bits,
+    );
+}
+
+/// Writes `z` without its leading one after a length field: `bitlen(z) - 1`, then the bits.
+#[inline]
+fn write_len_prefixed(w: &mut BitWriter, z: u64, field_bits: u32) {
+    let n = 64 - z.leading_zeros(); // z > 0
+    w.write_bits(u64::from(n - 1), field_bits);
+    if n > 1 {
+        w.write_bits(z & (u64::MAX >> (65 - n)), n - 1);
+    }
 }
 
 /// Writes `z` as a Rice code with parameter `k`: `q = z >> k` ones, a zero, the `k` low bits.
-/// When `q >= ESCAPE_RUN`: `ESCAPE_RUN` ones, 6 bits of `bitlen(z) - 1`, and the bits of `z`
+/// When `q >= ESCAPE_RUN`: an escape whose field is `bitlen(z) - 1`, then the bits of `z`
 /// below its leading one. Returns whether the escape was used.
 #[inline]
-pub(crate) fn write_rice(w: &mut BitWriter, z: u64, k: u32) -> bool {
+pub(crate) fn write_rice(w: &mut BitWriter, z: u64, k: u32, field_bits: u32) -> bool {
     let q = z >> k;
     if q < u64::from(ESCAPE_RUN) {
         let q = q as u32;
@@ -66,31 +111,31 @@ pub(crate) fn write_rice(w: &mut BitWriter, z: u64, k: u32) -> bool {
         }
         false
     } else {
-        let n = 64 - z.leading_zeros(); // z > 0 here
-        w.write_bits(((1u64 << ESCAPE_RUN) - 1) << 6 | u64::from(n - 1), ESCAPE_RUN + 6);
-        if n > 1 {
-            w.write_bits(z & (u64::MAX >> (65 - n)), n - 1);
-        }
+        w.write_bits((1u64 << ESCAPE_RUN) - 1, ESCAPE_RUN);
+        write_len_prefixed(w, z, field_bits);
         true
     }
-}
-
-/// Writes the decimal-mode escape for a value that is not a decimal: a raw `f64`.
-pub(crate) fn write_special(w: &mut BitWriter, bits: u64) {
-    w.write_bits(((1u64 << ESCAPE_RUN) - 1) << 6 | SPECIAL_FIELD, ESCAPE_RUN + 6);
-    w.write_bits(bits, 64);
 }
 
 /// One decoded Rice code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Code {
-    Value { z: u64, escaped: bool },
-    /// The decimal-mode escape: a raw float follows.
-    Special,
+    Value {
+        z: u64,
+        escaped: bool,
+    },
+    /// An escape whose field is not a length: a control code.
+    Control(u64),
 }
 
+/// Reads a Rice code; escape fields above `max_len_field` come back as `Control`.
 #[inline]
-pub(crate) fn read_rice(r: &mut BitReader<'_>, k: u32, specials: bool) -> Result<Code, Corrupt> {
+pub(crate) fn read_rice(
+    r: &mut BitReader<'_>,
+    k: u32,
+    field_bits: u32,
+    max_len_field: u64,
+) -> Result<Code, Corrupt> {
     let q = r.read_unary(ESCAPE_RUN)?;
     if q < ESCAPE_RUN {
         let low = r.read_bits(k)?;
@@ -99,13 +144,20 @@ pub(crate) fn read_rice(r: &mut BitReader<'_>, k: u32, specials: bool) -> Result
             escaped: false,
         });
     }
-    let field = r.read_bits(6)?;
-    if specials && field == SPECIAL_FIELD {
-        return Ok(Code::Special);
+    let field = r.read_bits(field_bits)?;
+    if field > max_len_field {
+        return Ok(Code::Control(field));
     }
+    Ok(Code::Value {
+        z: read_len_prefixed_rest(r, field)?,
+        escaped: true,
+    })
+}
+
+#[inline]
+fn read_len_prefixed_rest(r: &mut BitReader<'_>, field: u64) -> Result<u64, Corrupt> {
     let n = field as u32 + 1;
-    let z = (1u64 << (n - 1)) | r.read_bits(n - 1)?;
-    Ok(Code::Value { z, escaped: true })
+    Ok((1u64 << (n - 1)) | r.read_bits(n - 1)?)
 }
 
 /// Whether a value can never be a decimal and is stored raw in decimal mode.
@@ -153,109 +205,325 @@ pub(crate) fn nice_interval(d: u64) -> u64 {
     d
 }
 
-/// Adaptive statistics shared by the timestamp and value codes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stats {
-    n: u32,
-    a_ts: u64,
-    a_delta: u64,
-    a_dod: u64,
+#[inline]
+fn grow(a: u64, e: u64, k: u32) -> u64 {
+    a.saturating_add(e.min(1u64 << (k + ESCAPE_GROWTH).min(63)))
 }
 
-impl Stats {
-    pub(crate) fn new() -> Self {
-        Stats {
+/// Everything both sides track between samples after the first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Model {
+    /// Samples in the adaptive window.
+    n: u32,
+    /// Unchanged values in a row.
+    pub(crate) run: u32,
+    /// Timestamps exactly on the grid in a row.
+    ts_run: u32,
+    pub(crate) grid: Grid,
+    ts_a: u64,
+    pub(crate) values: Values,
+}
+
+/// Timestamp state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grid {
+    /// The last timestamp.
+    pub(crate) t: i64,
+    /// The grid point of the last timestamp; timestamps are predicted one step later.
+    pub(crate) point: i64,
+    pub(crate) step: i64,
+    /// Moving average of timestamps' offset from their grid point, in 1/16 ms.
+    offset: i64,
+}
+
+/// Value state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Values {
+    Decimal(Decimal),
+    Float(XorValue),
+}
+
+/// Decimal value state: the mantissa and the statistics of its deltas `d` (in units of
+/// `2^shift`) under three predictors: unchanged (0), the last delta, the average delta.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decimal {
+    pub(crate) m: i64,
+    prev_d: i64,
+    /// Moving average of `d`, in 1/16.
+    avg_d: i64,
+    /// Sum of recent residual magnitudes per predictor.
+    a: [u64; 3],
+    /// Recent unchanged values.
+    zeros: u32,
+    /// Recent negative deltas.
+    negatives: u32,
+}
+
+/// How the next decimal value is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Choice {
+    /// The prediction of `d`.
+    pub(crate) predicted: i64,
+    pub(crate) k: u32,
+    /// Residuals are non-negative (zigzag-free), negatives take an escape.
+    pub(crate) unsigned: bool,
+    /// A leading bit says whether the value changed.
+    pub(crate) change_flag: bool,
+}
+
+/// A timestamp's code: grid steps skipped, zigzagged residual, whether it escaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TsCode {
+    pub(crate) skips: u32,
+    pub(crate) z: u64,
+    pub(crate) k: u32,
+    pub(crate) escaped: bool,
+    predicted: i64,
+    raw: i64,
+}
+
+impl TsCode {
+    /// Exactly on the predicted grid point: no skip, zero residual.
+    pub(crate) fn on_grid(&self) -> bool {
+        self.skips == 0 && self.z == 0
+    }
+}
+
+impl Model {
+    pub(crate) fn new(t: i64, values: Values) -> Self {
+        Model {
             n: 1,
-            a_ts: TS_PRIOR,
-            a_delta: 0,
-            a_dod: 0,
+            run: 0,
+            ts_run: 0,
+            grid: Grid {
+                t,
+                point: t,
+                step: 0,
+                offset: 0,
+            },
+            ts_a: TS_PRIOR,
+            values,
         }
+    }
+
+    /// Timestamps on the grid take no bits; one off the grid is announced by the value code.
+    /// Only in decimal mode, whose value code has room for that announcement.
+    pub(crate) fn ts_quiet(&self) -> bool {
+        self.ts_run >= RUN_MIN && matches!(self.values, Values::Decimal(_))
+    }
+
+    /// Unchanged values take no bits; a change is announced by the timestamp code. Not while
+    /// timestamps are quiet: one of the two codes must carry bits.
+    pub(crate) fn value_quiet(&self) -> bool {
+        self.run >= RUN_MIN && !self.ts_quiet()
     }
 
     #[inline]
     pub(crate) fn ts_k(&self) -> u32 {
-        rice_k(self.a_ts, self.n)
+        rice_k(self.ts_a << TS_KS, self.n)
     }
 
+    /// The predicted timestamp after `skips` grid steps, and its grid point.
     #[inline]
-    pub(crate) fn add_ts(&mut self, z: u64, k: u32) {
-        self.a_ts = grow(self.a_ts, z, k);
+    pub(crate) fn ts_predict(&self, skips: u32) -> (i64, i64) {
+        let g = &self.grid;
+        let point = g
+            .point
+            .wrapping_add(g.step.wrapping_mul(i64::from(skips) + 1));
+        (point.wrapping_add((g.offset + 8) >> 4), point)
     }
 
-    /// Which decimal predictor codes the next residual and with what parameter: `(dod, k)`.
+    /// How the encoder codes timestamp `t`: skipping missed grid steps when that avoids an
+    /// escape.
+    pub(crate) fn ts_plan(&self, t: i64) -> TsCode {
+        let k = self.ts_k();
+        let code = |skips| {
+            let (predicted, point) = self.ts_predict(skips);
+            let z = super::super::bstream::zigzag(t.wrapping_sub(predicted));
+            TsCode {
+                skips,
+                z,
+                k,
+                escaped: z >> k >= u64::from(ESCAPE_RUN),
+                predicted: point,
+                raw: t.wrapping_sub(point),
+            }
+        };
+        let plain = code(0);
+        if !plain.escaped || self.grid.step <= 0 {
+            return plain;
+        }
+        let ahead = t.wrapping_sub(self.grid.point);
+        let skips = (ahead / self.grid.step).clamp(1, i64::from(MAX_SKIPS + 1)) as u32 - 1;
+        for s in [skips, skips + 1] {
+            if (1..=MAX_SKIPS).contains(&s) {
+                let c = code(s);
+                if !c.escaped {
+                    return c;
+                }
+            }
+        }
+        plain
+    }
+
+    /// Moves to timestamp `t` after its code; both sides call this.
     #[inline]
-    pub(crate) fn value_choice(&self) -> (bool, u32) {
-        if self.a_dod < self.a_delta {
-            (true, rice_k(self.a_dod, self.n))
+    pub(crate) fn ts_update(&mut self, t: i64, c: &TsCode) {
+        self.ts_a = grow(self.ts_a, c.z >> 1, c.k);
+        let g = &mut self.grid;
+        g.t = t;
+        if c.escaped {
+            g.point = t;
+            g.offset = 0;
         } else {
-            (false, rice_k(self.a_delta, self.n))
+            g.point = c.predicted;
+            let raw = c.raw.clamp(-(1 << 40), 1 << 40);
+            g.offset += (raw * 16 - g.offset) >> 3;
         }
     }
 
-    /// Records both predictors' zigzagged residuals for a decimal value.
-    #[inline]
-    pub(crate) fn add_value(&mut self, z_delta: u64, z_dod: u64) {
-        self.a_delta = grow(self.a_delta, z_delta, rice_k(self.a_delta, self.n));
-        self.a_dod = grow(self.a_dod, z_dod, rice_k(self.a_dod, self.n));
+    /// The decoder's side of `ts_plan`: the code for a residual read after `skips` skips.
+    pub(crate) fn ts_decoded(&self, skips: u32, z: u64, escaped: bool) -> (i64, TsCode) {
+        let (predicted, point) = self.ts_predict(skips);
+        let t = predicted.wrapping_add(super::super::bstream::unzigzag(z));
+        let c = TsCode {
+            skips,
+            z,
+            k: self.ts_k(),
+            escaped,
+            predicted: point,
+            raw: t.wrapping_sub(point),
+        };
+        (t, c)
     }
 
     /// Ends a sample: counts it and halves the window when full.
     #[inline]
-    pub(crate) fn tick(&mut self) {
+    pub(crate) fn tick(&mut self, unchanged: bool, on_grid: bool) {
+        self.run = if unchanged {
+            self.run.saturating_add(1)
+        } else {
+            0
+        };
+        self.ts_run = if on_grid {
+            self.ts_run.saturating_add(1)
+        } else {
+            0
+        };
         self.n += 1;
         if self.n >= WINDOW {
             self.n /= 2;
-            self.a_ts /= 2;
-            self.a_delta /= 2;
-            self.a_dod /= 2;
+            self.ts_a /= 2;
+            if let Values::Decimal(d) = &mut self.values {
+                d.halve();
+            }
         }
     }
-}
 
-#[inline]
-fn grow(a: u64, z: u64, k: u32) -> u64 {
-    a.saturating_add(z.min(1u64 << (k + ESCAPE_GROWTH).min(63)))
-}
-
-/// Timestamp state: the last timestamp and the grid point the next one is predicted from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Grid {
-    pub(crate) t: i64,
-    pub(crate) point: i64,
-    pub(crate) step: i64,
-}
-
-impl Grid {
-    /// The predicted timestamp of the next sample.
-    #[inline]
-    pub(crate) fn predict(&self) -> i64 {
-        self.point.wrapping_add(self.step)
-    }
-
-    /// Moves to timestamp `t`, predicted as `predicted`; an escaped residual re-anchors the
-    /// grid at `t` (a missed scrape, a restart), otherwise the grid keeps its phase.
-    #[inline]
-    pub(crate) fn advance(&mut self, t: i64, predicted: i64, escaped: bool) {
-        self.t = t;
-        self.point = if escaped { t } else { predicted };
+    pub(crate) fn n(&self) -> u32 {
+        self.n
     }
 }
 
-/// Zigzagged residuals of a decimal delta `dm` under both predictors: "same as the previous
-/// value" (`dm` itself) and "same delta as before" (`dm - prev_dm`), both shifted right by
-/// `shift` (exact: every delta in a chunk is a multiple of `2^shift`).
-#[inline]
-pub(crate) fn decimal_residuals(dm: i64, prev_dm: i64, shift: u8) -> (u64, u64) {
-    (
-        zigzag(dm >> shift),
-        zigzag(dm.wrapping_sub(prev_dm) >> shift),
-    )
+impl Decimal {
+    pub(crate) fn new(m: i64) -> Self {
+        Decimal {
+            m,
+            prev_d: 0,
+            avg_d: 0,
+            a: [0; 3],
+            zeros: 0,
+            negatives: 0,
+        }
+    }
+
+    #[inline]
+    fn predictions(&self) -> [i64; 3] {
+        [0, self.prev_d, (self.avg_d + 8) >> 4]
+    }
+
+    /// How the next value is coded, from the statistics so far.
+    #[inline]
+    pub(crate) fn choice(&self, n: u32) -> Choice {
+        let mut best = 0;
+        for i in 1..3 {
+            if self.a[i] < self.a[best] {
+                best = i;
+            }
+        }
+        let unsigned = best == 0 && self.negatives == 0;
+        let k = rice_k(self.a[best] << (u32::from(!unsigned) * VAL_KS), n);
+        Choice {
+            predicted: self.predictions()[best],
+            k,
+            unsigned,
+            change_flag: u64::from(self.zeros) * u64::from(k + 1) > u64::from(n),
+        }
+    }
+
+    /// Records delta `d` (in units of `2^shift`).
+    #[inline]
+    pub(crate) fn update(&mut self, d: i64, n: u32) {
+        let p = self.predictions();
+        for (a, p) in self.a.iter_mut().zip(p) {
+            let k = rice_k(*a, n);
+            *a = grow(*a, d.wrapping_sub(p).unsigned_abs(), k);
+        }
+        self.zeros += u32::from(d == 0);
+        self.negatives += u32::from(d < 0);
+        self.prev_d = d;
+        let d16 = d.clamp(-(1 << 56), 1 << 56) * 16;
+        self.avg_d += (d16 - self.avg_d) >> 2;
+    }
+
+    fn halve(&mut self) {
+        for a in &mut self.a {
+            *a /= 2;
+        }
+        self.zeros /= 2;
+        self.negatives /= 2;
+    }
 }
 
-/// Value state between samples.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Values {
-    /// Last mantissa and last delta of mantissas.
-    Decimal { m: i64, dm: i64 },
-    Float(crate::tsdb::chunkenc::xor::XorValue),
+/// Writes a decimal residual `r = d - predicted` under `c`.
+#[inline]
+pub(crate) fn write_residual(w: &mut BitWriter, r: i64, c: &Choice) {
+    if !c.unsigned {
+        write_rice(w, super::super::bstream::zigzag(r), c.k, VALUE_FIELD_BITS);
+    } else if r >= 0 {
+        write_rice(w, r as u64, c.k, VALUE_FIELD_BITS);
+    } else {
+        write_escape(w, VALUE_NEGATIVE, VALUE_FIELD_BITS);
+        write_len_prefixed(w, r.unsigned_abs(), VALUE_FIELD_BITS);
+    }
+}
+
+/// A decoded decimal value code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueCode {
+    Residual(i64),
+    Special(u64),
+    TsBreak,
+}
+
+#[inline]
+pub(crate) fn read_residual(r: &mut BitReader<'_>, c: &Choice) -> Result<ValueCode, Corrupt> {
+    match read_rice(r, c.k, VALUE_FIELD_BITS, VALUE_MAX_LEN_FIELD)? {
+        Code::Value { z, .. } if c.unsigned => Ok(ValueCode::Residual(
+            i64::try_from(z).map_err(|_| Corrupt("decimal residual out of range"))?,
+        )),
+        Code::Value { z, .. } => Ok(ValueCode::Residual(super::super::bstream::unzigzag(z))),
+        Code::Control(VALUE_SPECIAL) => Ok(ValueCode::Special(r.read_bits(64)?)),
+        Code::Control(VALUE_TS_BREAK) => Ok(ValueCode::TsBreak),
+        Code::Control(VALUE_NEGATIVE) if c.unsigned => {
+            let field = r.read_bits(VALUE_FIELD_BITS)?;
+            if field > VALUE_MAX_LEN_FIELD {
+                return Err(Corrupt("negative residual too long"));
+            }
+            Ok(ValueCode::Residual(
+                -(read_len_prefixed_rest(r, field)? as i64),
+            ))
+        }
+        Code::Control(_) => Err(Corrupt("unknown value escape")),
+    }
 }

@@ -3,4 +3,3 @@
 
 mod data;
 mod size;
-mod diag;

@@ -82,7 +82,10 @@ fn node_exporter_bytes_per_sample() {
     println!("{}", by_clock[1].line("exact"));
     println!("{}", total.line("all"));
     let per_sample = total.strata as f64 / total.samples as f64;
-    assert!(per_sample < 1.0, "strata {per_sample:.3} B/sample, want < 1.0");
+    assert!(
+        per_sample < 1.0,
+        "strata {per_sample:.3} B/sample, want < 1.0"
+    );
     assert!(
         total.strata * 2 < total.xor,
         "strata {} bytes is not under half of xor {} bytes",
