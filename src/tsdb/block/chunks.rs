@@ -35,7 +35,6 @@ pub(crate) fn record_len(data_len: usize) -> u64 {
 
 /// Appends chunk records to numbered segment files, starting a new one when the current
 /// would grow past the size limit.
-#[derive(Debug)]
 pub(crate) struct ChunkWriter {
     dir: PathBuf,
     max_size: u64,
@@ -46,6 +45,17 @@ pub(crate) struct ChunkWriter {
     /// Bytes written to all segments, headers included.
     total: u64,
     buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for ChunkWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkWriter")
+            .field("dir", &self.dir)
+            .field("segment", &self.seg)
+            .field("pos", &self.pos)
+            .field("total", &self.total)
+            .finish()
+    }
 }
 
 impl ChunkWriter {

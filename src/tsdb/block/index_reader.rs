@@ -8,8 +8,10 @@
 
 use super::encoding::{Decbuf, DecodeError, DecodeResult};
 use super::index_writer::{
-    INDEX_HEADER_LEN, INDEX_MAGIC, INDEX_VERSION, PACKED_OFFSET_BITS, POSTINGS_ROARING, TOC_LEN,
+    INDEX_HEADER_LEN, INDEX_MAGIC, INDEX_VERSION, PACKED_OFFSET_BITS, TOC_LEN,
 };
+use super::postings_list::decode_postings;
+use super::symbols::decode_symbols;
 use super::{ChunkMeta, Error, IoContext, Result};
 use crate::tsdb::postings::PostingsSource;
 use promql::{Label, Labels};
@@ -25,7 +27,6 @@ struct LabelValues {
 }
 
 /// An index held in memory.
-#[derive(Debug)]
 pub(crate) struct IndexReader {
     path: PathBuf,
     symbols: Vec<String>,
@@ -40,8 +41,21 @@ pub(crate) struct IndexReader {
     size: u64,
 }
 
+/// A summary: the full contents would be the whole index.
+impl std::fmt::Debug for IndexReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexReader")
+            .field("path", &self.path)
+            .field("symbols", &self.symbols.len())
+            .field("series", &self.offsets.len())
+            .field("label_names", &self.labels.len())
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
 /// A section's payload and the file offset where the payload starts.
-type Section<'a> = (&'a [u8], u64);
+pub(crate) type Section<'a> = (&'a [u8], u64);
 
 impl IndexReader {
     pub(crate) fn open(path: &Path) -> Result<Self> {
@@ -342,32 +356,6 @@ impl PostingsSource for IndexReader {
     }
 }
 
-/// Front-coded, strictly increasing UTF-8 strings.
-fn decode_symbols((payload, base): Section<'_>) -> DecodeResult<Vec<String>> {
-    let mut d = Decbuf::new(payload, base);
-    let n = d.count()?;
-    let mut out: Vec<String> = Vec::with_capacity(n);
-    let mut prev: Vec<u8> = Vec::new();
-    for _ in 0..n {
-        let shared = d.count()?;
-        let suffix_len = d.count()?;
-        if shared > prev.len() {
-            return Err(d.err("symbol shares more bytes than the previous one has"));
-        }
-        prev.truncate(shared);
-        prev.extend_from_slice(d.bytes(suffix_len)?);
-        let s = std::str::from_utf8(&prev).map_err(|_| d.err("symbol is not UTF-8"))?;
-        if out.last().is_some_and(|p| p.as_str() >= s) {
-            return Err(d.err("symbols not strictly increasing"));
-        }
-        out.push(s.to_string());
-    }
-    if !d.is_empty() {
-        return Err(d.err("trailing bytes after symbols"));
-    }
-    Ok(out)
-}
-
 fn decode_label_table(
     (table, base): Section<'_>,
     (postings, pbase): Section<'_>,
@@ -411,47 +399,4 @@ fn decode_label_table(
         return Err(d.err("trailing bytes after the label table or postings"));
     }
     Ok(out)
-}
-
-fn decode_postings(mut d: Decbuf<'_>, num_series: u64) -> DecodeResult<RoaringBitmap> {
-    let tag = d.uvarint()?;
-    let bm = if tag == POSTINGS_ROARING {
-        let mut rest = d.bytes(d.remaining())?;
-        let bm = RoaringBitmap::deserialize_from(&mut rest)
-            .map_err(|e| d.err(format!("bad roaring postings: {e}")))?;
-        if !rest.is_empty() {
-            return Err(d.err("trailing bytes after roaring postings"));
-        }
-        bm
-    } else if tag & 1 == 1 {
-        return Err(d.err(format!("unknown postings tag {tag}")));
-    } else {
-        let n = tag >> 1;
-        if n > d.remaining() as u64 {
-            return Err(d.err("postings count exceeds the list's bytes"));
-        }
-        let mut ids = Vec::with_capacity(n as usize);
-        let mut prev: Option<u64> = None;
-        for _ in 0..n {
-            let delta = d.uvarint()?;
-            let id = match prev {
-                None => Some(delta),
-                Some(p) => p.checked_add(delta).and_then(|x| x.checked_add(1)),
-            };
-            let id = id
-                .filter(|&id| id < num_series)
-                .ok_or_else(|| d.err("series id out of range"))?;
-            ids.push(id as u32);
-            prev = Some(id);
-        }
-        if !d.is_empty() {
-            return Err(d.err("trailing bytes after postings"));
-        }
-        // Strictly increasing by construction.
-        RoaringBitmap::from_sorted_iter(ids).map_err(|_| d.err("unsorted postings"))?
-    };
-    if bm.is_empty() || bm.max().is_some_and(|m| u64::from(m) >= num_series) {
-        return Err(d.err("postings empty or out of range"));
-    }
-    Ok(bm)
 }

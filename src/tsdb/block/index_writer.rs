@@ -7,6 +7,8 @@
 //! every section is written with its crc.
 
 use super::encoding::{put_uvarint, put_varint};
+use super::postings_list::encode_postings;
+use super::symbols::encode_symbols;
 use super::{ChunkMeta, Error, IoContext, Result};
 use promql::Labels;
 use roaring::RoaringBitmap;
@@ -20,8 +22,6 @@ pub(crate) const INDEX_VERSION: u8 = 1;
 pub(crate) const INDEX_HEADER_LEN: usize = 5;
 /// Four u64 section offsets and a crc.
 pub(crate) const TOC_LEN: usize = 4 * 8 + 4;
-/// Postings list tag for a roaring bitmap; even tags are `count << 1` of a delta list.
-pub(crate) const POSTINGS_ROARING: u64 = 1;
 /// Chunk offsets within a segment fit in 29 bits (segments are at most 512 MiB), so the
 /// index stores a reference as `(segment - 1) << 29 | offset`: small for the first segment
 /// and increasing across segments, so deltas stay positive.
@@ -41,7 +41,6 @@ struct SeriesRec {
 }
 
 /// Accumulates series and writes the index.
-#[derive(Debug)]
 pub(crate) struct IndexBuilder {
     min_time: i64,
     strings: Vec<String>,
@@ -51,6 +50,17 @@ pub(crate) struct IndexBuilder {
     chunk_bytes: Vec<u8>,
     series: Vec<SeriesRec>,
     postings: HashMap<(u32, u32), RoaringBitmap>,
+}
+
+/// A summary: the full contents would be the whole index.
+impl std::fmt::Debug for IndexBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexBuilder")
+            .field("series", &self.series.len())
+            .field("symbols", &self.strings.len())
+            .field("label_pairs", &self.postings.len())
+            .finish()
+    }
 }
 
 impl IndexBuilder {
@@ -137,17 +147,7 @@ impl IndexBuilder {
             remap[old as usize] = new as u32;
         }
 
-        let mut symbols = Vec::new();
-        put_uvarint(&mut symbols, order.len() as u64);
-        let mut prev: &[u8] = &[];
-        for &old in &order {
-            let s = self.strings[old as usize].as_bytes();
-            let shared = s.iter().zip(prev).take_while(|(a, b)| a == b).count();
-            put_uvarint(&mut symbols, shared as u64);
-            put_uvarint(&mut symbols, (s.len() - shared) as u64);
-            symbols.extend_from_slice(&s[shared..]);
-            prev = s;
-        }
+        let symbols = encode_symbols(order.iter().map(|&old| self.strings[old as usize].as_str()));
 
         let mut series = Vec::new();
         put_uvarint(&mut series, self.series.len() as u64);
@@ -225,25 +225,4 @@ impl IndexBuilder {
         f.sync_all().at(path)?;
         Ok(pos + TOC_LEN as u64)
     }
-}
-
-/// Appends one postings list, as a delta list or a roaring bitmap, whichever is smaller.
-/// Delta list: uvarint `count << 1`, then the first id and each following `id - prev - 1`.
-/// Roaring: uvarint 1, then the bitmap in the portable roaring format (runs optimized).
-fn encode_postings(out: &mut Vec<u8>, bm: &mut RoaringBitmap) -> std::io::Result<()> {
-    let start = out.len();
-    put_uvarint(out, bm.len() << 1);
-    let mut prev: Option<u32> = None;
-    for id in bm.iter() {
-        put_uvarint(out, u64::from(prev.map_or(id, |p| id - p - 1)));
-        prev = Some(id);
-    }
-    let list_len = out.len() - start;
-    bm.optimize();
-    if bm.serialized_size() + 1 < list_len {
-        out.truncate(start);
-        put_uvarint(out, POSTINGS_ROARING);
-        bm.serialize_into(&mut *out)?;
-    }
-    Ok(())
 }

@@ -21,7 +21,9 @@ mod encoding;
 mod index_reader;
 mod index_writer;
 mod meta;
+mod postings_list;
 mod reader;
+mod symbols;
 mod writer;
 
 #[cfg(test)]

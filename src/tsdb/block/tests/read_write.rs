@@ -55,6 +55,15 @@ fn round_trips_series_and_chunks() {
     );
 }
 
+#[test]
+fn block_is_send_sync_and_debug_is_short() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Block>();
+    let (_dir, block, _) = fixture(300);
+    let dbg = format!("{block:?}");
+    assert!(dbg.len() < 2000, "{dbg}");
+}
+
 fn oracle(series: &[TestSeries], ms: &[Matcher]) -> Vec<u32> {
     (0..series.len() as u32)
         .filter(|&i| {

@@ -213,9 +213,27 @@ fn prometheus_index_size(series: &[TestSeries], refs: &[Vec<u64>]) -> usize {
 fn write_ours(series: &mut [TestSeries], span: i64) -> (usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let block = write_block(dir.path(), T0, T0 + span, series);
-    let index = std::fs::metadata(block.dir().join(INDEX_FILE))
-        .unwrap()
-        .len() as usize;
+    let bytes = std::fs::read(block.dir().join(INDEX_FILE)).unwrap();
+    let index = bytes.len();
+    // Section sizes from the TOC (four u64 offsets before the crc).
+    let toc = index - 36;
+    let mut bounds: Vec<usize> = (0..4)
+        .map(|i| {
+            let mut o = [0u8; 8];
+            o.copy_from_slice(&bytes[toc + i * 8..toc + i * 8 + 8]);
+            u64::from_be_bytes(o) as usize
+        })
+        .collect();
+    bounds.push(toc);
+    let n = series.len() as f64;
+    let per = |i: usize| (bounds[i + 1] - bounds[i]) as f64 / n;
+    println!(
+        "  index sections, B/series: symbols {:.1}, series {:.1}, postings {:.1}, label table {:.1}",
+        per(0),
+        per(1),
+        per(2),
+        per(3)
+    );
     let meta = std::fs::metadata(block.dir().join(META_FILE))
         .unwrap()
         .len() as usize;
