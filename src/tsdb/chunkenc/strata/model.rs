@@ -172,11 +172,12 @@ pub(crate) fn is_special(bits: u64) -> bool {
 pub(crate) fn to_decimal(v: f64, e: u8) -> Option<i64> {
     let p = POW10[usize::from(e)];
     let x = (v * p).round();
-    if !(x.abs() < DECIMAL_LIMIT as f64) {
-        return None;
+    // Also rejects NaN and infinities, for which the comparison is false.
+    if x.abs() < DECIMAL_LIMIT as f64 {
+        let m = x as i64;
+        return (from_decimal(m, e).to_bits() == v.to_bits()).then_some(m);
     }
-    let m = x as i64;
-    (from_decimal(m, e).to_bits() == v.to_bits()).then_some(m)
+    None
 }
 
 #[inline]
