@@ -219,10 +219,17 @@ impl Db {
         wal::checkpoint(
             &self.wal,
             last_segment.saturating_sub(1),
-            move |id| u32::try_from(id).ok().and_then(|id| head.series(id)).is_some(),
+            move |id| {
+                u32::try_from(id)
+                    .ok()
+                    .and_then(|id| head.series(id))
+                    .is_some()
+            },
             boundary,
         )?;
-        self.metrics.head_truncations.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .head_truncations
+            .fetch_add(1, Ordering::Relaxed);
         info!(
             block = %meta.id,
             mint = start,
@@ -384,12 +391,13 @@ fn load_blocks(dir: &Path) -> Result<Vec<Arc<Block>>> {
     let replaced: HashSet<String> = blocks
         .iter()
         .flat_map(|b| {
-            b.meta()
-                .compaction
-                .sources
+            // `parents` names the direct inputs (any level); `sources` the level-1 blocks.
+            let c = &b.meta().compaction;
+            c.parents
                 .iter()
-                .filter(|s| **s != b.meta().id)
-                .cloned()
+                .map(|p| p.id.clone())
+                .chain(c.sources.iter().cloned())
+                .filter(|id| *id != b.meta().id)
                 .collect::<Vec<_>>()
         })
         .collect();

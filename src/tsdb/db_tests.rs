@@ -118,7 +118,11 @@ fn out_of_order_and_duplicates() {
     app.append(&s, 20 * MIN, 1.0).unwrap();
     app.commit().unwrap();
     let mut app = db.appender();
-    assert_eq!(app.append(&s, 15 * MIN, 0.5), Ok(()), "within the 10m window");
+    assert_eq!(
+        app.append(&s, 15 * MIN, 0.5),
+        Ok(()),
+        "within the 10m window"
+    );
     assert_eq!(app.append(&s, 20 * MIN, 1.0), Ok(()), "exact duplicate");
     assert_eq!(
         app.append(&s, 20 * MIN, 2.0),
@@ -137,6 +141,9 @@ fn retention_by_time_drops_old_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(dir.path());
     o.retention_time = 30 * MIN;
+    // Retention drops whole blocks, so blocks must be small next to it (Prometheus makes the
+    // largest block 10% of the retention for the same reason).
+    o.max_block_duration = 30 * MIN;
     let db = Db::open(o, Arc::new(Metrics::default())).unwrap();
     write(&db, 3, 0, 100 * MIN);
     db.maintain().unwrap();
@@ -157,10 +164,7 @@ fn label_names_and_values_span_head_and_blocks() {
     write(&db, 3, 0, 40 * MIN);
     db.maintain().unwrap();
     let q = db.db_querier(0, 40 * MIN);
-    assert_eq!(
-        q.label_names(&[]).unwrap(),
-        vec!["__name__", "cpu", "mode"]
-    );
+    assert_eq!(q.label_names(&[]).unwrap(), vec!["__name__", "cpu", "mode"]);
     assert_eq!(q.label_values("cpu", &[]).unwrap(), vec!["0", "1", "2"]);
     let m = Matcher::equal("cpu", "1");
     assert_eq!(q.label_values("cpu", &[m]).unwrap(), vec!["1"]);
