@@ -48,8 +48,6 @@ pub(crate) const VALUE_SPECIAL: u64 = 63;
 /// this many timestamps exactly on the grid, in decimal mode, such timestamps take none.
 pub(crate) const RUN_MIN: u32 = 16;
 
-pub(crate) const TS_KS: u32 = 0;
-pub(crate) const VAL_KS: u32 = 0;
 /// The adaptive statistics are halved when their sample count reaches this.
 const WINDOW: u32 = 32;
 /// A residual adds at most `2^(k + ESCAPE_GROWTH)` to its statistic, so that one outlier
@@ -67,12 +65,12 @@ pub(crate) fn mode_byte(mode: u8, e: u8) -> u8 {
 /// samples: the smallest `k` with `n * 2^k >= a`.
 #[inline]
 pub(crate) fn rice_k(a: u64, n: u32) -> u32 {
-    let c = a.div_ceil(u64::from(n.max(1)));
-    if c <= 1 {
-        0
-    } else {
-        (64 - (c - 1).leading_zeros()).min(62)
-    }
+    // Without a division: `n << k0` has the bit length of `a`, so the answer is `k0` or
+    // `k0 + 1` (and 0 or 1 when `a` is no longer than `n`).
+    let n = u64::from(n.max(1));
+    let k0 = n.leading_zeros().saturating_sub(a.leading_zeros());
+    let k = if n << k0 >= a { k0 } else { k0 + 1 };
+    k.min(62)
 }
 
 /// Writes an escape: `ESCAPE_RUN` ones and a `bits`-wide field.
@@ -206,6 +204,23 @@ pub(crate) fn nice_interval(d: u64) -> u64 {
     d
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rice_k_is_the_smallest_k_with_n_times_2_to_the_k_at_least_a() {
+        let slow = |a: u64, n: u32| (0..=62).find(|&k| u128::from(n) << k >= u128::from(a));
+        for n in 1..40u32 {
+            for a in (0..3000u64).chain([u64::MAX, u64::MAX / 3, 1 << 62, (1 << 62) + 1]) {
+                assert_eq!(
+                    Some(super::rice_k(a, n)),
+                    slow(a, n).or(Some(62)),
+                    "a {a} n {n}"
+                );
+            }
+        }
+    }
+}
+
 #[inline]
 fn grow(a: u64, e: u64, k: u32) -> u64 {
     a.saturating_add(e.min(1u64 << (k + ESCAPE_GROWTH).min(63)))
@@ -321,7 +336,7 @@ impl Model {
 
     #[inline]
     pub(crate) fn ts_k(&self) -> u32 {
-        rice_k(self.ts_a << TS_KS, self.n)
+        rice_k(self.ts_a, self.n)
     }
 
     /// The predicted timestamp after `skips` grid steps, and its grid point.
@@ -453,7 +468,7 @@ impl Decimal {
             }
         }
         let unsigned = best == 0 && self.negatives == 0;
-        let k = rice_k(self.a[best] << (u32::from(!unsigned) * VAL_KS), n);
+        let k = rice_k(self.a[best], n);
         Choice {
             predicted: self.predictions()[best],
             k,
