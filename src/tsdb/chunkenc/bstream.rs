@@ -34,7 +34,9 @@ impl BitWriter {
     /// The written bytes, the last one zero-filled past the last bit, plus `extra` zero bytes
     /// (at most 8).
     pub(crate) fn bytes(&self, extra: usize) -> &[u8] {
-        &self.buf[..self.bits.div_ceil(8) + extra.min(PAD - 1)]
+        // After any write at least PAD - 1 zero bytes follow the last byte in use.
+        let end = self.bits.div_ceil(8) + extra.min(PAD - 1);
+        &self.buf[..end.min(self.buf.len())]
     }
 
     pub(crate) fn header_mut(&mut self) -> &mut [u8] {
@@ -44,7 +46,7 @@ impl BitWriter {
     /// The written bytes plus `extra` zero bytes (at most 8), without spare capacity.
     pub(crate) fn into_bytes(mut self, extra: usize) -> Vec<u8> {
         self.buf
-            .truncate(self.bits.div_ceil(8) + extra.min(PAD - 1));
+            .resize(self.bits.div_ceil(8) + extra.min(PAD - 1), 0);
         self.buf.shrink_to_fit();
         self.buf
     }
