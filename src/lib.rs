@@ -9,4 +9,5 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod server;
 pub mod tsdb;

@@ -1,0 +1,71 @@
+//! Starts everything a server runs: storage, the HTTP listener and the maintenance loop.
+//! `main` calls it with the flags; tests call it with a port of their own.
+
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::tsdb::{Db, DbOptions};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+/// How often the database checks whether to cut, compact or expire blocks.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Serves on `listener` until `shutdown` completes, then flushes storage.
+///
+/// The listener answers `/-/healthy` at once; the WAL replay happens meanwhile, and `/-/ready`
+/// turns 200 when it is done.
+pub async fn run(
+    listener: TcpListener,
+    opts: DbOptions,
+    max_request_bytes: usize,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let metrics = Arc::new(Metrics::default());
+    let state = Arc::new(AppState::new(metrics.clone(), max_request_bytes));
+    let server = tokio::spawn(http::serve(listener, state.clone()));
+
+    let db = tokio::task::spawn_blocking(move || Db::open(opts, metrics))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("opening storage: {e}"))?;
+    let _ = state.db.set(db.clone());
+    info!("Strata is ready to receive requests");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let maint = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("tsdb-maintenance".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Err(e) = db.maintain() {
+                        warn!(error = %e, "storage maintenance");
+                    }
+                    // Sleep in small steps so that shutdown is prompt.
+                    let mut slept = Duration::ZERO;
+                    while slept < MAINTENANCE_INTERVAL && !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(100));
+                        slept += Duration::from_millis(100);
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?
+    };
+
+    let result = tokio::select! {
+        r = server => match r {
+            Ok(Err(e)) => Err(format!("HTTP server: {e}")),
+            Err(e) => Err(format!("HTTP server: {e}")),
+            Ok(Ok(())) => Ok(()),
+        },
+        _ = shutdown => Ok(()),
+    };
+    stop.store(true, Ordering::Relaxed);
+    let _ = maint.join();
+    db.close().map_err(|e| e.to_string())?;
+    result
+}
