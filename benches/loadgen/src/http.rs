@@ -23,7 +23,9 @@ pub struct Url {
 impl Url {
     /// Parses `http://HOST:PORT/PATH`; refuses anything but loopback addresses.
     pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
         let (host, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -36,9 +38,12 @@ impl Url {
         if !addr.ip().is_loopback() {
             return Err(format!("{url}: only loopback targets are allowed"));
         }
-        Ok(Self { host: host.to_owned(), addr, path: path.to_owned() })
+        Ok(Self {
+            host: host.to_owned(),
+            addr,
+            path: path.to_owned(),
+        })
     }
-
 }
 
 /// A response: status and (at most [`MAX_BODY_KEPT`] bytes of) body.
@@ -59,7 +64,12 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(url: Url, timeout: Duration) -> Self {
-        Self { url, stream: None, buf: Vec::with_capacity(8192), timeout }
+        Self {
+            url,
+            stream: None,
+            buf: Vec::with_capacity(8192),
+            timeout,
+        }
     }
 
     fn stream(&mut self) -> io::Result<&mut TcpStream> {
@@ -110,13 +120,19 @@ impl Conn {
 
     /// `GET` of the connection's URL.
     pub fn get(&mut self) -> io::Result<Response> {
-        let head = format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: strata-loadgen\r\n\r\n", self.url.path, self.url.host);
+        let head = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: strata-loadgen\r\n\r\n",
+            self.url.path, self.url.host
+        );
         self.round_trip(head.as_bytes(), &[])
     }
 
     fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 16384];
-        let s = self.stream.as_mut().ok_or_else(|| io::Error::other("not connected"))?;
+        let s = self
+            .stream
+            .as_mut()
+            .ok_or_else(|| io::Error::other("not connected"))?;
         let n = s.read(&mut chunk)?;
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
@@ -144,9 +160,12 @@ impl Conn {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| io::Error::other(format!("bad status line {status_line:?}")))?;
-        let (mut length, mut chunked, mut close) = (None, false, status_line.starts_with("HTTP/1.0"));
+        let (mut length, mut chunked, mut close) =
+            (None, false, status_line.starts_with("HTTP/1.0"));
         for line in lines {
-            let Some((name, value)) = line.split_once(':') else { continue };
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
             let value = value.trim();
             match name.trim().to_ascii_lowercase().as_str() {
                 "content-length" => length = value.parse::<usize>().ok(),
@@ -256,10 +275,18 @@ mod tests {
     #[test]
     fn reads_chunked_and_fixed_bodies() {
         let url = serve(b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-        let r = Conn::new(url, Duration::from_secs(5)).post_remote_write(b"x").unwrap();
+        let r = Conn::new(url, Duration::from_secs(5))
+            .post_remote_write(b"x")
+            .unwrap();
         assert_eq!((r.status, r.body.as_slice()), (400, &b"hello world"[..]));
         let url = serve(b"HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n");
-        assert_eq!(Conn::new(url, Duration::from_secs(5)).post_remote_write(b"x").unwrap().status, 204);
+        assert_eq!(
+            Conn::new(url, Duration::from_secs(5))
+                .post_remote_write(b"x")
+                .unwrap()
+                .status,
+            204
+        );
     }
 
     #[test]

@@ -101,10 +101,15 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             Some(v) => v,
             None => {
                 i += 1;
-                argv.get(i).cloned().ok_or_else(|| format!("{key} needs a value"))?
+                argv.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("{key} needs a value"))?
             }
         };
-        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}: bad number {v:?}"));
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{key}: bad number {v:?}"))
+        };
         match key.as_str() {
             "--url" => a.url = Some(value),
             "--pid" => a.pid = Some(num(&value)? as u32),
@@ -115,12 +120,18 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             "--batch" => a.batch = (num(&value)? as usize).max(1),
             "--interval" => a.interval_ms = parse_duration_ms(&value)?.max(1),
             "--jitter" => a.jitter_ms = parse_duration_ms(&value)?,
-            "--aligned" => a.aligned = value.parse().map_err(|_| format!("--aligned: bad fraction {value:?}"))?,
+            "--aligned" => {
+                a.aligned = value
+                    .parse()
+                    .map_err(|_| format!("--aligned: bad fraction {value:?}"))?
+            }
             "--seed" => a.seed = num(&value)?,
             "--end-ms" => a.end_ms = Some(num(&value)? as i64),
             "--max-lag" => a.max_lag_ms = parse_duration_ms(&value)?,
             "--settle" => a.settle = Duration::from_millis(parse_duration_ms(&value)? as u64),
-            "--block-timeout" => a.block_timeout = Duration::from_millis(parse_duration_ms(&value)? as u64),
+            "--block-timeout" => {
+                a.block_timeout = Duration::from_millis(parse_duration_ms(&value)? as u64)
+            }
             "--label" => a.label = value,
             "--out" => a.out = Some(value.into()),
             _ => return Err(format!("unknown flag {key}\n{USAGE}")),
@@ -134,15 +145,25 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn build_payloads(a: &Args) -> payload::Payloads {
     let steps = (a.duration_ms / a.interval_ms).max(1) as usize;
     // End a minute before now by default; align so reruns with the same --end-ms are identical.
-    let end = a.end_ms.unwrap_or_else(|| (now_ms() - 60_000) / a.interval_ms * a.interval_ms);
+    let end = a
+        .end_ms
+        .unwrap_or_else(|| (now_ms() - 60_000) / a.interval_ms * a.interval_ms);
     let start = end - steps as i64 * a.interval_ms - a.interval_ms;
-    let clock = ScrapeClock { start, interval: a.interval_ms, jitter: a.jitter_ms, aligned: a.aligned, seed: a.seed };
+    let clock = ScrapeClock {
+        start,
+        interval: a.interval_ms,
+        jitter: a.jitter_ms,
+        aligned: a.aligned,
+        seed: a.seed,
+    };
     let plan = payload::Plan {
         series: node_exporter_series(a.series, a.seed),
         clock,
@@ -185,9 +206,19 @@ fn run(a: &Args) -> Result<Report, String> {
     r.set("requests_total", payloads.requests as f64);
     r.set("payload_bytes", payloads.body_bytes as f64);
     r.set_str("payload_hash", &format!("{:016x}", payloads.hash));
-    r.set("data_hours", (payloads.max_t - payloads.min_t) as f64 / 3.6e6);
+    r.set(
+        "data_hours",
+        (payloads.max_t - payloads.min_t) as f64 / 3.6e6,
+    );
     r.set("connections", a.connections as f64);
 
+    if let Some(load) = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split(' ').next()?.parse::<f64>().ok())
+    {
+        // Other work on the machine skews throughput (less so CPU-seconds): keep it on record.
+        r.set("loadavg_1m_before", load);
+    }
     let rss_idle = rss("VmRSS");
     let anon_idle = rss("RssAnon");
     let cpu0 = cpu(a.pid);
@@ -219,7 +250,10 @@ fn run(a: &Args) -> Result<Report, String> {
     }
     if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
         r.set("cpu_seconds_ingest", c1 - c0);
-        r.set("cpu_seconds_per_million_samples", (c1 - c0) / (sent.samples_ok.max(1) as f64 / 1e6));
+        r.set(
+            "cpu_seconds_per_million_samples",
+            (c1 - c0) / (sent.samples_ok.max(1) as f64 / 1e6),
+        );
     }
 
     // Memory with every series active in the head; give a garbage collector a moment.
@@ -227,21 +261,44 @@ fn run(a: &Args) -> Result<Report, String> {
     if let (Some(idle), Some(after)) = (rss_idle, rss("VmRSS")) {
         r.set("rss_idle_bytes", idle as f64);
         r.set("rss_loaded_bytes", after as f64);
-        r.set("rss_bytes_per_series", (after as f64 - idle as f64) / a.series.max(1) as f64);
+        r.set(
+            "rss_bytes_per_series",
+            (after as f64 - idle as f64) / a.series.max(1) as f64,
+        );
     }
     if let (Some(idle), Some(after)) = (anon_idle, rss("RssAnon")) {
-        r.set("rss_anon_bytes_per_series", (after as f64 - idle as f64) / a.series.max(1) as f64);
+        r.set(
+            "rss_anon_bytes_per_series",
+            (after as f64 - idle as f64) / a.series.max(1) as f64,
+        );
     }
     if let Some(peak) = rss("VmHWM") {
         r.set("rss_peak_bytes", peak as f64);
     }
 
     if let Some(dir) = &a.data_dir {
-        let blocks = wait_for_blocks(a, dir, |p| cpu(p));
+        let blocks = wait_for_blocks(a, dir, cpu);
         let cpu2 = cpu(a.pid);
         if let (Some(c0), Some(c2)) = (cpu0, cpu2) {
             r.set("cpu_seconds_total", c2 - c0);
-            r.set("cpu_seconds_total_per_million_samples", (c2 - c0) / (sent.samples_ok.max(1) as f64 / 1e6));
+            r.set(
+                "cpu_seconds_total_per_million_samples",
+                (c2 - c0) / (sent.samples_ok.max(1) as f64 / 1e6),
+            );
+        }
+        // Memory once the head holds only what is not in blocks yet (the steady state).
+        if let (Some(idle), Some(now)) = (rss_idle, rss("VmRSS")) {
+            r.set("rss_settled_bytes", now as f64);
+            r.set(
+                "rss_settled_bytes_per_series",
+                (now as f64 - idle as f64) / a.series.max(1) as f64,
+            );
+        }
+        if let (Some(idle), Some(now)) = (anon_idle, rss("RssAnon")) {
+            r.set(
+                "rss_anon_settled_bytes_per_series",
+                (now as f64 - idle as f64) / a.series.max(1) as f64,
+            );
         }
         r.set("blocks", blocks.blocks as f64);
         r.set("block_samples", blocks.samples as f64);
@@ -249,9 +306,18 @@ fn run(a: &Args) -> Result<Report, String> {
         r.set("block_chunk_bytes", blocks.chunk_bytes as f64);
         r.set("block_index_bytes", blocks.index_bytes as f64);
         if blocks.samples > 0 {
-            r.set("block_bytes_per_sample", blocks.bytes() as f64 / blocks.samples as f64);
-            r.set("block_chunk_bytes_per_sample", blocks.chunk_bytes as f64 / blocks.samples as f64);
-            r.set("block_index_bytes_per_series_per_block", blocks.index_bytes as f64 / blocks.series.max(1) as f64);
+            r.set(
+                "block_bytes_per_sample",
+                blocks.bytes() as f64 / blocks.samples as f64,
+            );
+            r.set(
+                "block_chunk_bytes_per_sample",
+                blocks.chunk_bytes as f64 / blocks.samples as f64,
+            );
+            r.set(
+                "block_index_bytes_per_series_per_block",
+                blocks.index_bytes as f64 / blocks.series.max(1) as f64,
+            );
         }
         r.set("wal_bytes", proc::dir_bytes(&dir.join("wal")) as f64);
         r.set("data_dir_bytes", proc::dir_bytes(dir) as f64);
@@ -261,7 +327,11 @@ fn run(a: &Args) -> Result<Report, String> {
 
 /// Polls the data directory until blocks exist, their sample count has not changed for
 /// `--settle` while the target used under 10 % of a core, or `--block-timeout` passes.
-fn wait_for_blocks(a: &Args, dir: &std::path::Path, cpu: impl Fn(Option<u32>) -> Option<f64>) -> proc::BlockStats {
+fn wait_for_blocks(
+    a: &Args,
+    dir: &std::path::Path,
+    cpu: impl Fn(Option<u32>) -> Option<f64>,
+) -> proc::BlockStats {
     let start = Instant::now();
     let mut last = proc::block_stats(dir);
     let mut since = Instant::now();
@@ -288,8 +358,11 @@ fn wait_for_blocks(a: &Args, dir: &std::path::Path, cpu: impl Fn(Option<u32>) ->
             since = Instant::now();
             cpu_at_since = cpu(a.pid);
         }
-        if polls % 15 == 0 {
-            eprintln!("[{}] waiting for blocks: {} blocks, {} samples so far", a.label, last.blocks, last.samples);
+        if polls.is_multiple_of(15) {
+            eprintln!(
+                "[{}] waiting for blocks: {} blocks, {} samples so far",
+                a.label, last.blocks, last.samples
+            );
         }
     }
     eprintln!(
@@ -316,7 +389,10 @@ fn wait_ready(url: &str, timeout: &str) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(format!("{}{} not ready after {timeout:?}", url.host, url.path))
+    Err(format!(
+        "{}{} not ready after {timeout:?}",
+        url.host, url.path
+    ))
 }
 
 fn main() {
@@ -335,7 +411,8 @@ fn main() {
         }),
         Some("wait-ready") if argv.len() == 3 => wait_ready(&argv[1], &argv[2]),
         Some("compare") if argv.len() == 3 => {
-            report::compare(&PathBuf::from(&argv[1]), &PathBuf::from(&argv[2])).map(|t| print!("{t}"))
+            report::compare(&PathBuf::from(&argv[1]), &PathBuf::from(&argv[2]))
+                .map(|t| print!("{t}"))
         }
         _ => Err(USAGE.to_owned()),
     };

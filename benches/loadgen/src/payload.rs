@@ -63,7 +63,11 @@ pub fn build(plan: &Plan, threads: usize) -> Payloads {
         }
         v
     };
-    let labels: Vec<Vec<u8>> = plan.series.iter().map(|s| encode_labels(&s.labels)).collect();
+    let labels: Vec<Vec<u8>> = plan
+        .series
+        .iter()
+        .map(|s| encode_labels(&s.labels))
+        .collect();
     let threads = threads.clamp(1, plan.shards.max(1));
     let mut shards: Vec<(Vec<Request>, u64)> = (0..plan.shards).map(|_| (Vec::new(), 0)).collect();
     std::thread::scope(|scope| {
@@ -129,8 +133,15 @@ fn build_shard(plan: &Plan, series: &[usize], labels: &[Vec<u8>]) -> (Vec<Reques
             return;
         }
         raw_total += raw.len() as u64;
-        let body = snap::raw::Encoder::new().compress_vec(raw).expect("request below 4 GiB");
-        out.push(Request { body, samples: *n, min_t: *min_t, max_t: *max_t });
+        let body = snap::raw::Encoder::new()
+            .compress_vec(raw)
+            .expect("request below 4 GiB");
+        out.push(Request {
+            body,
+            samples: *n,
+            min_t: *min_t,
+            max_t: *max_t,
+        });
         raw.clear();
         *n = 0;
         (*min_t, *max_t) = (i64::MAX, i64::MIN);
@@ -230,21 +241,36 @@ mod tests {
         assert_eq!(reqs.len(), 5);
         let mut dec = snap::raw::Decoder::new();
         // Rebuild the first request with prost: samples 0..500 are series 0..500 at scrape 0.
-        let mut values: Vec<SeriesValues> =
-            (0..500).map(|i| SeriesValues::new(series[i].model, mix(7 ^ 0xDA7A ^ i as u64))).collect();
+        let mut values: Vec<SeriesValues> = (0..500)
+            .map(|i| SeriesValues::new(series[i].model, mix(7 ^ 0xDA7A ^ i as u64)))
+            .collect();
         let timeseries = (0..500)
             .map(|i| {
                 let t = plan.clock.at(series[i].host, 0);
                 let v = values[i].next(t, plan.clock.interval);
                 TimeSeries {
-                    labels: series[i].labels.iter().map(|(n, v)| Label::new(n, v)).collect(),
-                    samples: vec![Sample { value: v, timestamp: t }],
+                    labels: series[i]
+                        .labels
+                        .iter()
+                        .map(|(n, v)| Label::new(n, v))
+                        .collect(),
+                    samples: vec![Sample {
+                        value: v,
+                        timestamp: t,
+                    }],
                     ..Default::default()
                 }
             })
             .collect();
-        let want = remote_write::encode_write_v1(&WriteRequest { timeseries, metadata: vec![] }).unwrap();
-        assert_eq!(dec.decompress_vec(&reqs[0].body).unwrap(), dec.decompress_vec(&want).unwrap());
+        let want = remote_write::encode_write_v1(&WriteRequest {
+            timeseries,
+            metadata: vec![],
+        })
+        .unwrap();
+        assert_eq!(
+            dec.decompress_vec(&reqs[0].body).unwrap(),
+            dec.decompress_vec(&want).unwrap()
+        );
     }
 
     #[test]
@@ -261,7 +287,9 @@ mod tests {
         assert_eq!(payloads.samples, 6000);
         let mut seen = 0;
         for req in payloads.shards.iter().flatten() {
-            let (_, w) = remote_write::decode_write(None, Some("snappy"), &req.body, &Default::default()).unwrap();
+            let (_, w) =
+                remote_write::decode_write(None, Some("snappy"), &req.body, &Default::default())
+                    .unwrap();
             let n: usize = w.series().map(|s| s.samples().len()).sum();
             assert_eq!(n, req.samples as usize);
             assert!(req.samples <= 2000);

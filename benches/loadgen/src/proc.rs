@@ -30,8 +30,15 @@ pub fn cpu_seconds(pid: u32, ticks: f64) -> Option<f64> {
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes.
 pub fn status_bytes(pid: u32, field: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
-    let kb: u64 = line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
+    let kb: u64 = line[field.len() + 1..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
     Some(kb * 1024)
 }
 
@@ -59,19 +66,32 @@ impl BlockStats {
 /// Sums every block directory of `dir`: a subdirectory with a `meta.json`, skipping temporary
 /// ones (Prometheus's `*.tmp-for-creation` / `*.tmp-for-deletion`, Strata's `*.tmp`).
 pub fn block_stats(dir: &Path) -> BlockStats {
-    let mut s = BlockStats { min_time: i64::MAX, max_time: i64::MIN, ..Default::default() };
-    let Ok(entries) = fs::read_dir(dir) else { return s };
+    let mut s = BlockStats {
+        min_time: i64::MAX,
+        max_time: i64::MIN,
+        ..Default::default()
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return s;
+    };
     for e in entries.flatten() {
         let path = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
         if name.contains("tmp") || !path.is_dir() {
             continue;
         }
-        let Ok(meta) = fs::read(path.join("meta.json")) else { continue };
-        let Ok(meta) = serde_json::from_slice::<serde_json::Value>(&meta) else { continue };
+        let Ok(meta) = fs::read(path.join("meta.json")) else {
+            continue;
+        };
+        let Ok(meta) = serde_json::from_slice::<serde_json::Value>(&meta) else {
+            continue;
+        };
         let stat = |camel: &str, snake: &str| {
             let st = &meta["stats"];
-            st[camel].as_u64().or_else(|| st[snake].as_u64()).unwrap_or(0)
+            st[camel]
+                .as_u64()
+                .or_else(|| st[snake].as_u64())
+                .unwrap_or(0)
         };
         let time = |camel: &str, snake: &str| meta[camel].as_i64().or_else(|| meta[snake].as_i64());
         s.blocks += 1;
@@ -83,9 +103,15 @@ pub fn block_stats(dir: &Path) -> BlockStats {
         if let Some(t) = time("maxTime", "max_time") {
             s.max_time = s.max_time.max(t);
         }
-        s.index_bytes += fs::metadata(path.join("index")).map(|m| m.len()).unwrap_or(0);
+        s.index_bytes += fs::metadata(path.join("index"))
+            .map(|m| m.len())
+            .unwrap_or(0);
         if let Ok(chunks) = fs::read_dir(path.join("chunks")) {
-            s.chunk_bytes += chunks.flatten().filter_map(|c| c.metadata().ok()).map(|m| m.len()).sum::<u64>();
+            s.chunk_bytes += chunks
+                .flatten()
+                .filter_map(|c| c.metadata().ok())
+                .map(|m| m.len())
+                .sum::<u64>();
         }
     }
     s
@@ -97,7 +123,9 @@ pub fn dir_bytes(dir: &Path) -> u64 {
         if depth > 8 {
             return 0;
         }
-        let Ok(entries) = fs::read_dir(dir) else { return 0 };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return 0;
+        };
         entries
             .flatten()
             .map(|e| match e.metadata() {
@@ -126,8 +154,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("loadgen-blocks-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for (name, meta) in [
-            ("01PROM", r#"{"ulid":"01PROM","minTime":0,"maxTime":10,"stats":{"numSamples":100,"numSeries":2}}"#),
-            ("STRATA1", r#"{"id":"STRATA1","min_time":10,"max_time":20,"stats":{"num_samples":50,"num_series":1}}"#),
+            (
+                "01PROM",
+                r#"{"ulid":"01PROM","minTime":0,"maxTime":10,"stats":{"numSamples":100,"numSeries":2}}"#,
+            ),
+            (
+                "STRATA1",
+                r#"{"id":"STRATA1","min_time":10,"max_time":20,"stats":{"num_samples":50,"num_series":1}}"#,
+            ),
             ("01X.tmp-for-creation", r#"{"stats":{"numSamples":1000}}"#),
         ] {
             fs::create_dir_all(dir.join(name).join("chunks")).unwrap();
@@ -136,7 +170,17 @@ mod tests {
             fs::write(dir.join(name).join("chunks/000001"), [0u8; 90]).unwrap();
         }
         let s = block_stats(&dir);
-        assert_eq!((s.blocks, s.samples, s.series, s.bytes(), s.min_time, s.max_time), (2, 150, 3, 200, 0, 20));
+        assert_eq!(
+            (
+                s.blocks,
+                s.samples,
+                s.series,
+                s.bytes(),
+                s.min_time,
+                s.max_time
+            ),
+            (2, 150, 3, 200, 0, 20)
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

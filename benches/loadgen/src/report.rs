@@ -17,7 +17,11 @@ impl Report {
     }
 
     pub fn set(&mut self, key: &str, value: f64) {
-        let text = if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.6}") };
+        let text = if value.fract() == 0.0 && value.abs() < 1e15 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.6}")
+        };
         self.set_str(key, &text);
     }
 
@@ -31,11 +35,17 @@ impl Report {
     }
 
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn to_text(&self) -> String {
-        self.entries.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+        self.entries
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect()
     }
 
     pub fn parse(text: &str) -> Self {
@@ -58,14 +68,54 @@ struct Row {
 }
 
 const ROWS: &[Row] = &[
-    Row { key: "cpu_seconds_per_million_samples", title: "CPU s / 1M samples (ingest)", target: Some((1.0 / 3.0, true)), target_text: "<= 0.33" },
-    Row { key: "cpu_seconds_total_per_million_samples", title: "CPU s / 1M samples (+blocks)", target: None, target_text: "" },
-    Row { key: "samples_per_second", title: "throughput, samples/s", target: Some((1.0, false)), target_text: "> 1" },
-    Row { key: "block_bytes_per_sample", title: "block bytes / sample", target: Some((0.5, true)), target_text: "<= 0.5, abs < 1.0" },
-    Row { key: "block_chunk_bytes_per_sample", title: "  of which chunks", target: None, target_text: "" },
-    Row { key: "rss_bytes_per_series", title: "RSS bytes / active series", target: Some((0.5, true)), target_text: "<= 0.5" },
-    Row { key: "rss_anon_bytes_per_series", title: "  anonymous RSS only", target: None, target_text: "" },
-    Row { key: "rss_peak_bytes", title: "peak RSS, MB", target: None, target_text: "" },
+    Row {
+        key: "cpu_seconds_per_million_samples",
+        title: "CPU s / 1M samples (ingest)",
+        target: Some((1.0 / 3.0, true)),
+        target_text: "<= 0.33",
+    },
+    Row {
+        key: "cpu_seconds_total_per_million_samples",
+        title: "CPU s / 1M samples (+blocks)",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "samples_per_second",
+        title: "throughput, samples/s",
+        target: Some((1.0, false)),
+        target_text: "> 1",
+    },
+    Row {
+        key: "block_bytes_per_sample",
+        title: "block bytes / sample",
+        target: Some((0.5, true)),
+        target_text: "<= 0.5, abs < 1.0",
+    },
+    Row {
+        key: "block_chunk_bytes_per_sample",
+        title: "  of which chunks",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "rss_bytes_per_series",
+        title: "RSS bytes / active series",
+        target: Some((0.5, true)),
+        target_text: "<= 0.5",
+    },
+    Row {
+        key: "rss_anon_bytes_per_series",
+        title: "  anonymous RSS only",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "rss_peak_bytes",
+        title: "peak RSS, MB",
+        target: None,
+        target_text: "",
+    },
 ];
 
 fn fmt_num(key: &str, v: Option<f64>) -> String {
@@ -79,11 +129,22 @@ fn fmt_num(key: &str, v: Option<f64>) -> String {
 
 /// The comparison table of `candidate` against `baseline`.
 pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
-    let read = |p: &Path| std::fs::read_to_string(p).map(|t| Report::parse(&t)).map_err(|e| format!("{}: {e}", p.display()));
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| Report::parse(&t))
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
     let (b, c) = (read(baseline)?, read(candidate)?);
-    let (bn, cn) = (b.get_str("label").unwrap_or("baseline"), c.get_str("label").unwrap_or("candidate"));
+    let (bn, cn) = (
+        b.get_str("label").unwrap_or("baseline"),
+        c.get_str("label").unwrap_or("candidate"),
+    );
     let mut out = String::new();
-    let _ = writeln!(out, "{:<30} {:>12} {:>12} {:>9}  {:<18} {}", "metric", bn, cn, "ratio", "target", "met");
+    let _ = writeln!(
+        out,
+        "{:<30} {:>12} {:>12} {:>9}  {:<18} met",
+        "metric", bn, cn, "ratio", "target"
+    );
     let _ = writeln!(out, "{}", "-".repeat(92));
     for row in ROWS {
         let (bv, cv) = (b.get(row.key), c.get(row.key));
@@ -96,7 +157,13 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
                 let abs_ok = row.key != "block_bytes_per_sample" || cv.is_some_and(|v| v < 1.0);
                 if r <= limit && abs_ok { "yes" } else { "NO" }
             }
-            (Some((limit, false)), Some(r)) => if r > limit { "yes" } else { "NO" },
+            (Some((limit, false)), Some(r)) => {
+                if r > limit {
+                    "yes"
+                } else {
+                    "NO"
+                }
+            }
             (Some(_), None) => "n/a",
             (None, _) => "",
         };
@@ -116,7 +183,7 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
     for (name, r) in [(bn, &b), (cn, &c)] {
         let _ = writeln!(
             out,
-            "{name}: {} samples ok, {} rejected, {} retries, {:.2} s wall, {} blocks holding {} samples, {:.1} h of data, payload {}",
+            "{name}: {} samples ok, {} rejected, {} retries, {:.2} s wall, {} blocks holding {} samples, {:.1} h of data, load average {} before, payload {}",
             r.get_str("samples_ok").unwrap_or("?"),
             r.get_str("samples_rejected").unwrap_or("?"),
             r.get_str("retries").unwrap_or("?"),
@@ -124,13 +191,19 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
             r.get_str("blocks").unwrap_or("?"),
             r.get_str("block_samples").unwrap_or("?"),
             r.get("data_hours").unwrap_or(f64::NAN),
+            r.get_str("loadavg_1m_before").unwrap_or("?"),
             r.get_str("payload_hash").unwrap_or("?"),
         );
     }
     if b.get_str("payload_hash") != c.get_str("payload_hash") {
-        let _ = writeln!(out, "WARNING: the two runs sent different payloads; the comparison is not like for like");
+        let _ = writeln!(
+            out,
+            "WARNING: the two runs sent different payloads; the comparison is not like for like"
+        );
     }
-    if b.get("samples_rejected").unwrap_or(0.0) > 0.0 || c.get("samples_rejected").unwrap_or(0.0) > 0.0 {
+    if b.get("samples_rejected").unwrap_or(0.0) > 0.0
+        || c.get("samples_rejected").unwrap_or(0.0) > 0.0
+    {
         let _ = writeln!(out, "WARNING: some samples were rejected; see the run logs");
     }
     Ok(out)
@@ -148,14 +221,25 @@ mod tests {
         let mut b = Report::new("strata");
         b.set("block_bytes_per_sample", 0.7);
         b.set("samples_per_second", 300_000.0);
-        assert_eq!(Report::parse(&b.to_text()).get("block_bytes_per_sample"), Some(0.7));
+        assert_eq!(
+            Report::parse(&b.to_text()).get("block_bytes_per_sample"),
+            Some(0.7)
+        );
         let dir = std::env::temp_dir();
-        let (pa, pb) = (dir.join(format!("lg-a-{}", std::process::id())), dir.join(format!("lg-b-{}", std::process::id())));
+        let (pa, pb) = (
+            dir.join(format!("lg-a-{}", std::process::id())),
+            dir.join(format!("lg-b-{}", std::process::id())),
+        );
         std::fs::write(&pa, a.to_text()).unwrap();
         std::fs::write(&pb, b.to_text()).unwrap();
         let table = compare(&pa, &pb).unwrap();
         assert!(table.contains("block bytes / sample"), "{table}");
-        assert!(table.lines().any(|l| l.starts_with("block bytes / sample") && l.trim_end().ends_with("yes")), "{table}");
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("block bytes / sample") && l.trim_end().ends_with("yes")),
+            "{table}"
+        );
         std::fs::remove_file(pa).unwrap();
         std::fs::remove_file(pb).unwrap();
     }

@@ -42,9 +42,15 @@ pub fn send_all(url: &Url, payloads: &Payloads, max_lag_ms: i64, timeout: Durati
                 scope.spawn(move || send_shard(url, reqs, i, progress, max_lag_ms, timeout))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("sender thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("sender thread panicked"))
+            .collect()
     });
-    let mut total = SendStats { wall: start.elapsed(), ..Default::default() };
+    let mut total = SendStats {
+        wall: start.elapsed(),
+        ..Default::default()
+    };
     for r in results {
         total.requests_ok += r.requests_ok;
         total.samples_ok += r.samples_ok;
@@ -80,7 +86,11 @@ fn send_shard(
                     break;
                 }
                 Ok(r) => {
-                    let msg = format!("HTTP {}: {}", r.status, String::from_utf8_lossy(&r.body).trim());
+                    let msg = format!(
+                        "HTTP {}: {}",
+                        r.status,
+                        String::from_utf8_lossy(&r.body).trim()
+                    );
                     outcome = Err(msg);
                     if r.status != 429 && r.status < 500 {
                         break;
@@ -110,7 +120,11 @@ fn send_shard(
 fn wait_for_slower_shards(req: &Request, progress: &[AtomicI64], max_lag_ms: i64) {
     let deadline = Instant::now() + MAX_LAG_WAIT;
     loop {
-        let slowest = progress.iter().map(|p| p.load(Ordering::Acquire)).min().unwrap_or(i64::MAX);
+        let slowest = progress
+            .iter()
+            .map(|p| p.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(i64::MAX);
         if req.max_t <= slowest.saturating_add(max_lag_ms) || Instant::now() >= deadline {
             return;
         }
