@@ -173,6 +173,8 @@ struct WriterLog {
     rejected: Vec<(usize, u16, String)>,
     transport_errors: usize,
     server_errors: usize,
+    /// The first few retryable answers: `(request, status, body)`.
+    server_error_examples: Vec<(usize, u16, String)>,
     gave_up: Option<String>,
 }
 
@@ -209,7 +211,12 @@ fn writer(
                     log.acked.push(k);
                     break;
                 }
-                Ok(r) if r.status >= 500 || r.status == 429 => log.server_errors += 1,
+                Ok(r) if r.status >= 500 || r.status == 429 => {
+                    log.server_errors += 1;
+                    if log.server_error_examples.len() < 5 {
+                        log.server_error_examples.push((k, r.status, r.text(200)));
+                    }
+                }
                 Ok(r) => {
                     log.rejected.push((k, r.status, r.text(300)));
                     break;
@@ -268,9 +275,10 @@ fn blocks_on_disk(data: &Path) -> (usize, u64, u64) {
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0),
         );
-        samples += meta
-            .pointer("/stats/numSamples")
-            .and_then(serde_json::Value::as_u64)
+        // Prometheus writes `numSamples`, Strata `num_samples` (docs/format/block.md).
+        samples += ["/stats/numSamples", "/stats/num_samples"]
+            .iter()
+            .find_map(|p| meta.pointer(p).and_then(serde_json::Value::as_u64))
             .unwrap_or(0);
     }
     (count, level, samples)
@@ -390,6 +398,9 @@ fn run() -> Result<bool> {
         log.transport_errors,
         log.server_errors
     );
+    for (k, status, body) in &log.server_error_examples {
+        println!("  retryable answer to request {k}: {status} {body}");
+    }
 
     // Let the receiver cut and compact what is left, then crash it one last time.
     let settle = wait_for(
@@ -417,9 +428,11 @@ fn run() -> Result<bool> {
     let after = tsdb_counters(&http, &server, prefix).unwrap_or_default();
     let (disk_blocks, disk_level, disk_samples) = blocks_on_disk(&data);
 
-    // Read everything back, one shard at a time.
+    // Read everything back, one shard at a time, as SAMPLES and as streamed XOR chunks (whole
+    // series across blocks and head: many chunks per series).
     let read_url = format!("{}/api/v1/read", server.base);
     let mut got: SeriesData<Bits> = SeriesData::new();
+    let mut streamed = wire::Streamed::default();
     for shard in 0..SHARDS {
         let q = ReadQuery {
             start_ms: plan.t0 - 1,
@@ -430,6 +443,11 @@ fn run() -> Result<bool> {
             ],
         };
         got.extend(wire::read_samples(&http, &read_url, &q)?);
+        let s = wire::read_streamed(&http, &read_url, &q)?;
+        streamed.series.extend(s.series);
+        streamed.frames += s.frames;
+        streamed.chunks += s.chunks;
+        streamed.problems.extend(s.problems);
     }
     let mut acked: SeriesData<Bits> = SeriesData::new();
     for &k in &log.acked {
@@ -441,20 +459,27 @@ fn run() -> Result<bool> {
         }
     }
     let report = check_acked(&acked, &got, |key, t| plan.sent(key, t));
+    let report_streamed = check_acked(&acked, &streamed.series, |key, t| plan.sent(key, t));
+
+    for (how, r) in [
+        ("SAMPLES", &report),
+        ("STREAMED_XOR_CHUNKS", &report_streamed),
+    ] {
+        println!(
+            "verification via {how}: {} acknowledged samples, {} found exact, {} missing, {} wrong value, \
+             {} never written, {} series unsorted; {} samples returned",
+            r.acked, r.found, r.missing, r.wrong_value, r.unexpected, r.unsorted_series, r.returned,
+        );
+    }
+    println!(
+        "  SAMPLES: {} series; STREAMED_XOR_CHUNKS: {} series in {} frames, {} chunks",
+        got.len(),
+        streamed.series.len(),
+        streamed.frames,
+        streamed.chunks
+    );
 
     let compactions: f64 = lifetimes.iter().map(|l| l.compactions).sum::<f64>() + after.compactions;
-    println!(
-        "verification: {} acknowledged samples, {} found exact, {} missing, {} wrong value, {} never written, \
-         {} series unsorted; {} samples returned in {} series",
-        report.acked,
-        report.found,
-        report.missing,
-        report.wrong_value,
-        report.unexpected,
-        report.unsorted_series,
-        report.returned,
-        got.len()
-    );
     println!(
         "tsdb: {}blocks_loaded {} after the last restart, {}compactions_total summed over {} lifetimes: {}; \
          on disk {} blocks (max compaction level {}, {} samples); head series {}",
@@ -475,10 +500,28 @@ fn run() -> Result<bool> {
     );
 
     let mut failures = Vec::new();
-    if !report.ok() {
+    for (how, r) in [
+        ("SAMPLES", &report),
+        ("STREAMED_XOR_CHUNKS", &report_streamed),
+    ] {
+        if !r.ok() {
+            failures.push(format!(
+                "remote read {how}: acknowledged data lost or corrupted; first problems:\n    {}",
+                r.examples.join("\n    ")
+            ));
+        }
+    }
+    if !streamed.problems.is_empty() {
         failures.push(format!(
-            "acknowledged data lost or corrupted; first problems:\n    {}",
-            report.examples.join("\n    ")
+            "remote read STREAMED_XOR_CHUNKS: {} stream problems; first:\n    {}",
+            streamed.problems.len(),
+            streamed
+                .problems
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n    ")
         ));
     }
     if report.acked == 0 {
