@@ -17,6 +17,8 @@ pub struct Reply {
     pub content_type: Option<String>,
     /// The `Content-Encoding` header, if any.
     pub content_encoding: Option<String>,
+    /// The `X-Prometheus-Remote-Write-Samples-Written` header (remote write 2.0), if any.
+    pub samples_written: Option<String>,
     /// The whole body.
     pub body: Vec<u8>,
 }
@@ -101,6 +103,7 @@ fn finish(url: &str, res: Result<ureq::http::Response<ureq::Body>, ureq::Error>)
     };
     let content_type = header("content-type");
     let content_encoding = header("content-encoding");
+    let samples_written = header("x-prometheus-remote-write-samples-written");
     let status = resp.status().as_u16();
     let body = resp
         .body_mut()
@@ -112,6 +115,7 @@ fn finish(url: &str, res: Result<ureq::http::Response<ureq::Body>, ureq::Error>)
         status,
         content_type,
         content_encoding,
+        samples_written,
         body,
     })
 }

@@ -40,8 +40,29 @@ pub fn matcher(op: Op, name: &str, value: &str) -> LabelMatcher {
     }
 }
 
-/// Encodes a remote write 1.0 request (protobuf, then snappy) for the given series.
-pub fn encode_write_v1(series: &[(Labels, Vec<(i64, f64)>)]) -> Result<Vec<u8>> {
+/// Remote write protocol version of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteVersion {
+    /// Remote write 1.0 (`prometheus.WriteRequest`).
+    V1,
+    /// Remote write 2.0 (`io.prometheus.write.v2.Request`, symbol table).
+    V2,
+}
+
+impl WriteVersion {
+    fn proto(self) -> remote_write::ProtoVersion {
+        match self {
+            WriteVersion::V1 => remote_write::ProtoVersion::V1,
+            WriteVersion::V2 => remote_write::ProtoVersion::V2,
+        }
+    }
+}
+
+/// Encodes a remote write request (protobuf, then snappy) for the given series.
+pub fn encode_write(
+    version: WriteVersion,
+    series: &[(Labels, Vec<(i64, f64)>)],
+) -> Result<Vec<u8>> {
     let req = WriteRequest {
         timeseries: series
             .iter()
@@ -62,17 +83,22 @@ pub fn encode_write_v1(series: &[(Labels, Vec<(i64, f64)>)]) -> Result<Vec<u8>> 
             .collect(),
         ..WriteRequest::default()
     };
-    remote_write::encode_write_v1(&req).map_err(|e| fail!("encoding write request: {e}"))
+    match version {
+        WriteVersion::V1 => remote_write::encode_write_v1(&req),
+        WriteVersion::V2 => remote_write::encode_write_v2(&remote_write::v2_from_v1(&req)),
+    }
+    .map_err(|e| fail!("encoding write request: {e}"))
 }
 
-/// POSTs an encoded remote write 1.0 body.
-pub fn post_write_v1(http: &Http, url: &str, body: &[u8]) -> Result<Reply> {
+/// POSTs an encoded remote write body with the headers a Prometheus sender of `version` uses.
+pub fn post_write(http: &Http, url: &str, version: WriteVersion, body: &[u8]) -> Result<Reply> {
+    let v = version.proto();
     http.post(
         url,
         &[
-            ("Content-Type", "application/x-protobuf"),
+            ("Content-Type", v.content_type()),
             ("Content-Encoding", "snappy"),
-            ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+            (remote_write::VERSION_HEADER, v.version_header_value()),
         ],
         body,
     )

@@ -11,7 +11,7 @@
 //! and nothing the writer never sent; `/metrics` or the blocks' `meta.json` must show cut blocks
 //! and at least one compaction.
 //!
-//! Environment: the variables above, `CRASH_SEED` (printed; set it to replay a run),
+//! Environment: the variables above, `CRASH_PROTOCOL` (v1, the default, or v2), `CRASH_SEED` (printed; set it to replay a run),
 //! `CRASH_READY_TIMEOUT` (2m per restart), `CRASH_SETTLE_TIMEOUT` (2m for blocks/compaction after
 //! writing), `RECEIVER` (strata|prometheus), `RECEIVER_ARGS`, `STRATA_BIN`, `PROMETHEUS_BIN`,
 //! `KEEP_TMP=1`. Exit status 0 only if all checks pass.
@@ -49,6 +49,7 @@ struct Config {
     ready_timeout: Duration,
     settle_timeout: Duration,
     receiver: ReceiverKind,
+    version: wire::WriteVersion,
 }
 
 impl Config {
@@ -71,6 +72,11 @@ impl Config {
             ready_timeout: env::duration("CRASH_READY_TIMEOUT", "2m")?,
             settle_timeout: env::duration("CRASH_SETTLE_TIMEOUT", "2m")?,
             receiver: ReceiverKind::from_env()?,
+            version: match env::string("CRASH_PROTOCOL", "v1").as_str() {
+                "v1" => wire::WriteVersion::V1,
+                "v2" => wire::WriteVersion::V2,
+                other => return Err(fail!("CRASH_PROTOCOL={other}: expected v1 or v2")),
+            },
         };
         if cfg.step.is_zero() || cfg.span < cfg.step * 4 || cfg.series == 0 {
             return Err(fail!(
@@ -143,7 +149,7 @@ impl Plan {
         }
     }
 
-    fn request_body(&self, k: usize) -> Result<Vec<u8>> {
+    fn request_body(&self, version: wire::WriteVersion, k: usize) -> Result<Vec<u8>> {
         let t = self.t(k);
         let series: Vec<(Labels, Vec<(i64, f64)>)> = self
             .series
@@ -151,7 +157,7 @@ impl Plan {
             .enumerate()
             .map(|(s, l)| (l.clone(), vec![(t, self.value(s, k))]))
             .collect();
-        wire::encode_write_v1(&series)
+        wire::encode_write(version, &series)
     }
 
     /// The value written at `t` for the series rendered as `key`, acknowledged or not.
@@ -175,6 +181,8 @@ struct WriterLog {
     server_errors: usize,
     /// The first few retryable answers: `(request, status, body)`.
     server_error_examples: Vec<(usize, u16, String)>,
+    /// 2.0 answers whose written-samples header is missing or wrong.
+    header_problems: Vec<String>,
     gave_up: Option<String>,
 }
 
@@ -192,7 +200,7 @@ fn writer(
     // A request may wait for a restart and a WAL replay; after that much, give up.
     let patience = cfg.ready_timeout + Duration::from_secs(60);
     for k in 0..plan.requests {
-        let body = match plan.request_body(k) {
+        let body = match plan.request_body(cfg.version, k) {
             Ok(b) => b,
             Err(e) => {
                 log.gave_up = Some(format!("encoding request {k}: {e}"));
@@ -206,9 +214,18 @@ fn writer(
                     .get_or_insert_with(|| "stopped by the main thread".into());
                 return log;
             }
-            match wire::post_write_v1(&http, &url, &body) {
+            match wire::post_write(&http, &url, cfg.version, &body) {
                 Ok(r) if r.is_success() => {
                     log.acked.push(k);
+                    let want = plan.series.len().to_string();
+                    if cfg.version == wire::WriteVersion::V2
+                        && r.samples_written.as_deref() != Some(want.as_str())
+                    {
+                        log.header_problems.push(format!(
+                            "request {k}: {} with X-Prometheus-Remote-Write-Samples-Written {:?}, want {want}",
+                            r.status, r.samples_written
+                        ));
+                    }
                     break;
                 }
                 Ok(r) if r.status >= 500 || r.status == 429 => {
@@ -340,7 +357,10 @@ fn run() -> Result<bool> {
     let mut rng = Rng::new(cfg.seed);
     let n = plan.requests;
     let mut points: Vec<usize> = Vec::new();
-    while points.len() < cfg.kills.min(n / 2) {
+    for _ in 0..cfg.kills.saturating_mul(100) {
+        if points.len() >= cfg.kills.min(n / 2) {
+            break;
+        }
         let p = rng.range((n / 10) as u64, (n - n / 20) as u64) as usize;
         if !points.contains(&p) {
             points.push(p);
@@ -526,6 +546,18 @@ fn run() -> Result<bool> {
     }
     if report.acked == 0 {
         failures.push("no request was acknowledged".into());
+    }
+    if !log.header_problems.is_empty() {
+        failures.push(format!(
+            "{} remote write 2.0 answers with a wrong written-samples header; first:\n    {}",
+            log.header_problems.len(),
+            log.header_problems
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n    ")
+        ));
     }
     if let Some(why) = &log.gave_up {
         failures.push(format!("writer gave up: {why}"));

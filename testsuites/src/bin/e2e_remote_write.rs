@@ -351,7 +351,10 @@ fn drain(http: &Http, a: &Server, cfg: &Config) -> Result<QueueStats> {
                 last_highest = q.highest_ts;
                 last_change = Instant::now();
             }
-            let caught_up = q.pending == 0.0 && q.highest_sent_ts >= q.highest_ts;
+            // Rejected batches are dropped, so the sent timestamp may never catch up; the
+            // failure itself is reported as a check.
+            let caught_up =
+                q.pending == 0.0 && (q.highest_sent_ts >= q.highest_ts || q.failed > 0.0);
             Ok((caught_up && last_change.elapsed() >= quiet_for).then_some(q))
         },
     )
