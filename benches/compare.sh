@@ -11,6 +11,7 @@
 #   BLOCK [2h]           --storage.tsdb.min-block-duration = max-block-duration for both servers
 #   CONNECTIONS [4]      keep-alive connections (Prometheus queue shards)
 #   SERVERS ["prometheus strata"]
+#   REPEAT [3]           runs per server (alternating servers); the table shows medians
 #   PROMETHEUS_BIN [/usr/bin/prometheus]   STRATA_BIN [target/release/strata]
 #   BUILD [1]            build strata-loadgen (and strata, if its sources are wired) first
 #   WORK [mktemp -d]     where data directories, logs and results go
@@ -27,6 +28,7 @@ DURATION=${DURATION:-6h}
 BLOCK=${BLOCK:-2h}
 CONNECTIONS=${CONNECTIONS:-4}
 SERVERS=${SERVERS:-"prometheus strata"}
+REPEAT=${REPEAT:-3}
 PROMETHEUS_BIN=${PROMETHEUS_BIN:-/usr/bin/prometheus}
 STRATA_BIN=${STRATA_BIN:-$ROOT/target/release/strata}
 BUILD=${BUILD:-1}
@@ -83,7 +85,7 @@ trap stop_server EXIT INT TERM
 END_MS=$(( ($(date +%s) - 60) / 15 * 15 * 1000 ))
 
 run_one() {
-    local name=$1 port data ready
+    local name=$1 run=$2 port data ready
     port=$(free_port)
     data=$WORK/$name-data
     rm -rf "$data"
@@ -110,25 +112,28 @@ EOF
     ready=http://127.0.0.1:$port/-/ready
     "$LOADGEN" wait-ready "$ready" 60s || { log "$name did not become ready; log:"; tail -20 "$WORK/$name.log" >&2; stop_server; return 1; }
     sleep 2 # let start-up work finish before the idle RSS and CPU readings
-    log "$name (pid $SERVER_PID) ready on 127.0.0.1:$port; sending $SERIES series x $DURATION"
+    log "run $run: $name (pid $SERVER_PID) ready on 127.0.0.1:$port; sending $SERIES series x $DURATION"
     "$LOADGEN" run --url "http://127.0.0.1:$port/api/v1/write" --pid "$SERVER_PID" --data-dir "$data" \
         --series "$SERIES" --duration "$DURATION" --connections "$CONNECTIONS" --end-ms "$END_MS" \
-        --settle "$SETTLE" --block-timeout "$BLOCK_TIMEOUT" --label "$name" --out "$WORK/$name.txt" >/dev/null
+        --settle "$SETTLE" --block-timeout "$BLOCK_TIMEOUT" --label "$name" --out "$WORK/$name.$run.txt" >/dev/null
     stop_server
     [[ $KEEP == 1 ]] || rm -rf "$data"
 }
 
 START=$(date +%s)
-for s in $SERVERS; do
-    run_one "$s"
+for run in $(seq 1 "$REPEAT"); do
+    for s in $SERVERS; do
+        run_one "$s" "$run"
+    done
 done
+runs() { local f=() r; for r in $(seq 1 "$REPEAT"); do f+=("$WORK/$1.$r.txt"); done; (IFS=,; echo "${f[*]}"); }
 
 echo
-echo "workload: $SERIES series x $DURATION of 15 s scrapes, $CONNECTIONS connections, blocks of $BLOCK; $(nproc) cores"
+echo "workload: $SERIES series x $DURATION of 15 s scrapes, $CONNECTIONS connections, blocks of $BLOCK; $(nproc) cores; $REPEAT run(s) per server"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), run took $(( $(date +%s) - START )) s; results in $WORK"
 echo
 if [[ " $SERVERS " == *" prometheus "* && " $SERVERS " == *" strata "* ]]; then
-    "$LOADGEN" compare "$WORK/prometheus.txt" "$WORK/strata.txt"
+    "$LOADGEN" compare "$(runs prometheus)" "$(runs strata)"
 else
-    for s in $SERVERS; do echo "== $s"; cat "$WORK/$s.txt"; done
+    for s in $SERVERS; do for r in $(seq 1 "$REPEAT"); do echo "== $s, run $r"; cat "$WORK/$s.$r.txt"; done; done
 fi

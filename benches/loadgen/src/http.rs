@@ -7,8 +7,8 @@ use std::time::Duration;
 
 /// Largest response header block accepted.
 const MAX_HEADER: usize = 64 << 10;
-/// Largest response body kept (error messages); longer bodies are read and dropped.
-const MAX_BODY_KEPT: usize = 4 << 10;
+/// Largest response body kept for a POST (error messages); longer bodies are read and dropped.
+const MAX_ERROR_BODY: usize = 4 << 10;
 /// Largest response body read at all.
 const MAX_BODY: usize = 64 << 20;
 
@@ -46,7 +46,7 @@ impl Url {
     }
 }
 
-/// A response: status and (at most [`MAX_BODY_KEPT`] bytes of) body.
+/// A response: status and (the first bytes of) body.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
@@ -60,6 +60,8 @@ pub struct Conn {
     stream: Option<TcpStream>,
     buf: Vec<u8>,
     timeout: Duration,
+    /// Bytes of response body kept.
+    keep: usize,
 }
 
 impl Conn {
@@ -69,7 +71,16 @@ impl Conn {
             stream: None,
             buf: Vec::with_capacity(8192),
             timeout,
+            keep: MAX_ERROR_BODY,
         }
+    }
+
+    /// `GET` of the connection's URL keeping the whole body (up to 64 MiB).
+    pub fn get_full(&mut self) -> io::Result<Response> {
+        self.keep = MAX_BODY;
+        let r = self.get();
+        self.keep = MAX_ERROR_BODY;
+        r
     }
 
     fn stream(&mut self) -> io::Result<&mut TcpStream> {
@@ -195,7 +206,7 @@ impl Conn {
             body = std::mem::take(&mut self.buf);
             close = true;
         }
-        body.truncate(MAX_BODY_KEPT);
+        body.truncate(self.keep);
         Ok((Response { status, body }, close))
     }
 
@@ -238,7 +249,7 @@ impl Conn {
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
             }
-            if body.len() < MAX_BODY_KEPT {
+            if body.len() < self.keep {
                 body.extend_from_slice(&self.buf[..size]);
             }
             self.buf.drain(..size + 2);

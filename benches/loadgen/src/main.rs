@@ -31,7 +31,7 @@ const USAGE: &str = "usage:
   strata-loadgen run --url URL [--pid PID] [--data-dir DIR] [--series N] [--duration 6h]
       [--connections 4] [--batch 2000] [--interval 15s] [--jitter 15ms] [--aligned 0.9] [--seed 1] [--end-ms MS]
       [--max-lag 5m] [--settle 15s] [--block-timeout 240s] [--label NAME] [--out FILE]
-  strata-loadgen compare BASELINE_FILE CANDIDATE_FILE
+  strata-loadgen compare BASELINE_FILE[,FILE...] CANDIDATE_FILE[,FILE...]   (medians of runs)
   strata-loadgen wait-ready URL TIMEOUT          (until GET URL answers 200)
   strata-loadgen payload-info [--series N] [--duration 6h] ...   (encode only, print sizes)";
 
@@ -275,6 +275,7 @@ fn run(a: &Args) -> Result<Report, String> {
     if let Some(peak) = rss("VmHWM") {
         r.set("rss_peak_bytes", peak as f64);
     }
+    record_target_metrics(&mut r, &url, "loaded");
 
     if let Some(dir) = &a.data_dir {
         let blocks = wait_for_blocks(a, dir, cpu);
@@ -300,6 +301,7 @@ fn run(a: &Args) -> Result<Report, String> {
                 (now as f64 - idle as f64) / a.series.max(1) as f64,
             );
         }
+        record_target_metrics(&mut r, &url, "settled");
         r.set("blocks", blocks.blocks as f64);
         r.set("block_samples", blocks.samples as f64);
         r.set("block_series", blocks.series as f64);
@@ -323,6 +325,41 @@ fn run(a: &Args) -> Result<Report, String> {
         r.set("data_dir_bytes", proc::dir_bytes(dir) as f64);
     }
     Ok(r)
+}
+
+/// Unlabelled series of the target's `/metrics` that say where its memory goes.
+const TARGET_METRICS: &[&str] = &[
+    "strata_tsdb_head_series",
+    "strata_tsdb_head_chunk_bytes",
+    "strata_tsdb_head_min_time",
+    "strata_tsdb_head_max_time",
+    "prometheus_tsdb_head_series",
+    "prometheus_tsdb_head_chunks",
+    "prometheus_tsdb_head_min_time",
+    "prometheus_tsdb_head_max_time",
+    "go_memstats_heap_inuse_bytes",
+    "go_memstats_alloc_bytes",
+    "go_memstats_sys_bytes",
+];
+
+/// Records [`TARGET_METRICS`] from `GET /metrics` as `metric_<when>_<name>`.
+fn record_target_metrics(r: &mut Report, write_url: &http::Url, when: &str) {
+    let url = http::Url {
+        path: "/metrics".into(),
+        ..write_url.clone()
+    };
+    let Ok(resp) = http::Conn::new(url, Duration::from_secs(10)).get_full() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&resp.body);
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(' ') else {
+            continue;
+        };
+        if let (true, Ok(v)) = (TARGET_METRICS.contains(&name), value.trim().parse::<f64>()) {
+            r.set(&format!("metric_{when}_{name}"), v);
+        }
+    }
 }
 
 /// Polls the data directory until blocks exist, their sample count has not changed for
@@ -411,8 +448,7 @@ fn main() {
         }),
         Some("wait-ready") if argv.len() == 3 => wait_ready(&argv[1], &argv[2]),
         Some("compare") if argv.len() == 3 => {
-            report::compare(&PathBuf::from(&argv[1]), &PathBuf::from(&argv[2]))
-                .map(|t| print!("{t}"))
+            report::compare(&argv[1], &argv[2]).map(|t| print!("{t}"))
         }
         _ => Err(USAGE.to_owned()),
     };

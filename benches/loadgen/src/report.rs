@@ -1,7 +1,6 @@
 //! Results as `key=value` lines, and the side-by-side comparison of two of them.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// One run's measurements, in insertion order.
 #[derive(Debug, Clone, Default)]
@@ -100,12 +99,24 @@ const ROWS: &[Row] = &[
     },
     Row {
         key: "rss_bytes_per_series",
-        title: "RSS bytes / active series",
+        title: "RSS bytes / series, loaded",
         target: Some((0.5, true)),
         target_text: "<= 0.5",
     },
     Row {
         key: "rss_anon_bytes_per_series",
+        title: "  anonymous RSS only",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "rss_settled_bytes_per_series",
+        title: "RSS bytes / series, settled",
+        target: Some((0.5, true)),
+        target_text: "<= 0.5",
+    },
+    Row {
+        key: "rss_anon_settled_bytes_per_series",
         title: "  anonymous RSS only",
         target: None,
         target_text: "",
@@ -127,14 +138,52 @@ fn fmt_num(key: &str, v: Option<f64>) -> String {
     }
 }
 
-/// The comparison table of `candidate` against `baseline`.
-pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map(|t| Report::parse(&t))
-            .map_err(|e| format!("{}: {e}", p.display()))
-    };
-    let (b, c) = (read(baseline)?, read(candidate)?);
+impl Report {
+    /// Per key, the median over `runs` of numeric values (the first run's text otherwise).
+    pub fn median(runs: &[Report]) -> Report {
+        let mut out = Report::default();
+        let Some(first) = runs.first() else {
+            return out;
+        };
+        for (key, text) in &first.entries {
+            let mut values: Vec<f64> = runs.iter().filter_map(|r| r.get(key)).collect();
+            if key == "label" || values.len() != runs.len() {
+                out.set_str(key, text);
+                continue;
+            }
+            values.sort_by(f64::total_cmp);
+            let n = values.len();
+            let m = if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                (values[n / 2 - 1] + values[n / 2]) / 2.0
+            };
+            out.set(key, m);
+        }
+        out.set("runs", runs.len() as f64);
+        out
+    }
+}
+
+fn read_runs(list: &str) -> Result<Vec<Report>, String> {
+    list.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|t| Report::parse(&t))
+                .map_err(|e| format!("{p}: {e}"))
+        })
+        .collect()
+}
+
+/// The comparison table of `candidate` against `baseline`; each is a comma-separated list of
+/// result files (repeated runs), compared by their medians.
+pub fn compare(baseline: &str, candidate: &str) -> Result<String, String> {
+    let (b_runs, c_runs) = (read_runs(baseline)?, read_runs(candidate)?);
+    if b_runs.is_empty() || c_runs.is_empty() {
+        return Err("nothing to compare".into());
+    }
+    let (b, c) = (Report::median(&b_runs), Report::median(&c_runs));
     let (bn, cn) = (
         b.get_str("label").unwrap_or("baseline"),
         c.get_str("label").unwrap_or("candidate"),
@@ -195,6 +244,33 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<String, String> {
             r.get_str("payload_hash").unwrap_or("?"),
         );
     }
+    if b_runs.len() > 1 || c_runs.len() > 1 {
+        let _ = writeln!(
+            out,
+            "(medians of {} and {} runs; per run:)",
+            b_runs.len(),
+            c_runs.len()
+        );
+        for (i, (br, cr)) in b_runs.iter().zip(&c_runs).enumerate() {
+            let ratio = |k: &str| match (br.get(k), cr.get(k)) {
+                (Some(x), Some(y)) if x != 0.0 => format!("{:.3}", y / x),
+                _ => "n/a".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  run {}: CPU {} / {} s per 1M (ratio {}), throughput {} / {} (ratio {}), bytes/sample ratio {}, settled RSS ratio {}",
+                i + 1,
+                fmt_num("", br.get("cpu_seconds_per_million_samples")),
+                fmt_num("", cr.get("cpu_seconds_per_million_samples")),
+                ratio("cpu_seconds_per_million_samples"),
+                fmt_num("", br.get("samples_per_second")),
+                fmt_num("", cr.get("samples_per_second")),
+                ratio("samples_per_second"),
+                ratio("block_bytes_per_sample"),
+                ratio("rss_settled_bytes_per_series"),
+            );
+        }
+    }
     if b.get_str("payload_hash") != c.get_str("payload_hash") {
         let _ = writeln!(
             out,
@@ -232,7 +308,7 @@ mod tests {
         );
         std::fs::write(&pa, a.to_text()).unwrap();
         std::fs::write(&pb, b.to_text()).unwrap();
-        let table = compare(&pa, &pb).unwrap();
+        let table = compare(pa.to_str().unwrap(), pb.to_str().unwrap()).unwrap();
         assert!(table.contains("block bytes / sample"), "{table}");
         assert!(
             table
