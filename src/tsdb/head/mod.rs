@@ -174,7 +174,8 @@ impl Head {
         let s = Arc::new(MemSeries::new(id, labels));
         bucket.push(s.clone());
         drop(stripe);
-        self.next_id.fetch_max(id.saturating_add(1), Ordering::Relaxed);
+        self.next_id
+            .fetch_max(id.saturating_add(1), Ordering::Relaxed);
         self.index(&s);
         s
     }
@@ -270,7 +271,23 @@ impl Head {
 
     /// Oldest timestamp held by any series, if any.
     pub fn mint(&self) -> Option<i64> {
-        self.all_series().iter().filter_map(|s| s.lock().mint()).min()
+        let mut min = None;
+        self.for_each_series(|s| {
+            if let Some(t) = s.lock().mint() {
+                min = Some(min.map_or(t, |m: i64| m.min(t)));
+            }
+        });
+        min
+    }
+
+    /// Calls `f` on every series, in no particular order, holding one id stripe at a time.
+    pub fn for_each_series(&self, mut f: impl FnMut(&MemSeries)) {
+        for stripe in self.by_id.iter() {
+            let g = stripe.read().unwrap_or_else(|e| e.into_inner());
+            for s in g.values() {
+                f(s);
+            }
+        }
     }
 
     pub fn set_metadata(&self, metric: &str, meta: Metadata) {
@@ -289,10 +306,9 @@ impl Head {
 
     /// Bytes of chunk data held in memory.
     pub fn chunk_bytes(&self) -> usize {
-        self.all_series()
-            .iter()
-            .map(|s| s.lock().chunk_bytes())
-            .sum()
+        let mut total = 0;
+        self.for_each_series(|s| total += s.lock().chunk_bytes());
+        total
     }
 }
 
