@@ -221,10 +221,12 @@ fn run(a: &Args) -> Result<Report, String> {
     }
     let rss_idle = rss("VmRSS");
     let anon_idle = rss("RssAnon");
-    let cpu0 = cpu(a.pid);
+    let stat0 = a.pid.and_then(|p| proc::stat(p, ticks));
+    let cpu0 = stat0.map(|s| s.cpu_seconds());
     let self0 = cpu(Some(std::process::id()));
     let sent = send::send_all(&url, &payloads, a.max_lag_ms, Duration::from_secs(60));
-    let cpu1 = cpu(a.pid);
+    let stat1 = a.pid.and_then(|p| proc::stat(p, ticks));
+    let cpu1 = stat1.map(|s| s.cpu_seconds());
     let self1 = cpu(Some(std::process::id()));
     let wall = sent.wall.as_secs_f64();
     eprintln!(
@@ -247,6 +249,22 @@ fn run(a: &Args) -> Result<Report, String> {
     r.set("samples_per_second", sent.samples_ok as f64 / wall);
     if let (Some(s0), Some(s1)) = (self0, self1) {
         r.set("loadgen_cpu_seconds", s1 - s0);
+    }
+    if let (Some(s0), Some(s1)) = (stat0, stat1) {
+        // Kernel time (socket reads, WAL writes, page faults) is part of the cost too.
+        let per_m = sent.samples_ok.max(1) as f64 / 1e6;
+        r.set(
+            "cpu_user_seconds_per_million_samples",
+            (s1.user_seconds - s0.user_seconds) / per_m,
+        );
+        r.set(
+            "cpu_system_seconds_per_million_samples",
+            (s1.system_seconds - s0.system_seconds) / per_m,
+        );
+        r.set(
+            "minor_faults_per_million_samples",
+            (s1.minor_faults - s0.minor_faults) as f64 / per_m,
+        );
     }
     if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
         r.set("cpu_seconds_ingest", c1 - c0);

@@ -15,16 +15,41 @@ pub fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// User plus system CPU seconds the process has used (all threads), or `None` if it is gone.
-pub fn cpu_seconds(pid: u32, ticks: f64) -> Option<f64> {
+/// CPU time and page faults of a process (all threads), from `/proc/<pid>/stat`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stat {
+    pub user_seconds: f64,
+    pub system_seconds: f64,
+    /// Minor page faults: first touches of memory, e.g. after an allocator returned pages.
+    pub minor_faults: u64,
+}
+
+impl Stat {
+    pub fn cpu_seconds(&self) -> f64 {
+        self.user_seconds + self.system_seconds
+    }
+}
+
+/// The process's [`Stat`], or `None` if it is gone.
+pub fn stat(pid: u32, ticks: f64) -> Option<Stat> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may contain spaces: skip past the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15.
+    // `rest` starts at field 3 (state): minflt is field 10, utime and stime are 14 and 15.
+    let minflt: u64 = fields.get(7)?.parse().ok()?;
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / ticks)
+    Some(Stat {
+        user_seconds: utime / ticks,
+        system_seconds: stime / ticks,
+        minor_faults: minflt,
+    })
+}
+
+/// User plus system CPU seconds the process has used (all threads), or `None` if it is gone.
+pub fn cpu_seconds(pid: u32, ticks: f64) -> Option<f64> {
+    stat(pid, ticks).map(|s| s.cpu_seconds())
 }
 
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes.

@@ -74,6 +74,24 @@ const ROWS: &[Row] = &[
         target_text: "<= 0.33",
     },
     Row {
+        key: "cpu_user_seconds_per_million_samples",
+        title: "  of which user",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "cpu_system_seconds_per_million_samples",
+        title: "  of which kernel",
+        target: None,
+        target_text: "",
+    },
+    Row {
+        key: "minor_faults_per_million_samples",
+        title: "  minor page faults / 1M",
+        target: None,
+        target_text: "",
+    },
+    Row {
         key: "cpu_seconds_total_per_million_samples",
         title: "CPU s / 1M samples (+blocks)",
         target: None,
