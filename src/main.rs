@@ -4,6 +4,9 @@ use clap::Parser;
 use strata::config::Flags;
 use tracing::{error, info};
 
+// jemalloc with its background threads on (the `background_threads` feature): without them it
+// returns freed pages to the OS only while allocating, so memory freed after a burst (decoded
+// requests, a block cut) would stay resident once the load stops.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
