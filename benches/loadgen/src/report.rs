@@ -157,7 +157,8 @@ fn fmt_num(key: &str, v: Option<f64>) -> String {
 }
 
 impl Report {
-    /// Per key, the median over `runs` of numeric values (the first run's text otherwise).
+    /// Per key of the first run, the median over the runs that have it of numeric values (the
+    /// first run's text otherwise).
     pub fn median(runs: &[Report]) -> Report {
         let mut out = Report::default();
         let Some(first) = runs.first() else {
@@ -165,7 +166,7 @@ impl Report {
         };
         for (key, text) in &first.entries {
             let mut values: Vec<f64> = runs.iter().filter_map(|r| r.get(key)).collect();
-            if key == "label" || values.len() != runs.len() {
+            if key == "label" || values.is_empty() {
                 out.set_str(key, text);
                 continue;
             }
