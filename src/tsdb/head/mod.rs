@@ -6,6 +6,7 @@
 //! spans enough time, the database cuts its oldest range into a block and truncates it here.
 
 mod appender;
+mod hash;
 mod postings;
 mod series;
 
@@ -31,13 +32,13 @@ pub struct HeadOptions {
     pub block_range: i64,
 }
 
-type SeriesMap = HashMap<u64, Vec<Arc<MemSeries>>>;
-type IdMap = HashMap<u32, Arc<MemSeries>>;
+type SeriesMap = HashMap<u64, Vec<Arc<MemSeries>>, hash::KeyHashBuilder>;
+type IdMap = HashMap<u32, Arc<MemSeries>, hash::KeyHashBuilder>;
 
 #[derive(Debug)]
 pub struct Head {
     opts: HeadOptions,
-    hasher: std::hash::RandomState,
+    hasher: hash::LabelHashBuilder,
     by_hash: Box<[Mutex<SeriesMap>]>,
     by_id: Box<[RwLock<IdMap>]>,
     postings: MemPostings,
@@ -57,7 +58,7 @@ impl Head {
     pub fn new(opts: HeadOptions) -> Self {
         Head {
             opts,
-            hasher: std::hash::RandomState::new(),
+            hasher: hash::LabelHashBuilder::default(),
             by_hash: (0..STRIPES).map(|_| Mutex::default()).collect(),
             by_id: (0..STRIPES).map(|_| RwLock::default()).collect(),
             postings: MemPostings::default(),
