@@ -10,10 +10,19 @@ use crate::ingest::remote_write::{WriteOutcome, write};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use remote_write::ProtoVersion;
+use remote_write::{DecodedWrite, ProtoVersion};
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tracing::{error, warn};
+
+thread_local! {
+    /// Decoding buffers reused by the requests a blocking thread serves.
+    static DECODED: RefCell<DecodedWrite> = RefCell::new(DecodedWrite::new());
+}
+
+/// Requests larger than this many series do not keep their buffers on the thread.
+const REUSE_MAX_SERIES: usize = 20_000;
 
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     state
@@ -31,19 +40,30 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
             return reject(
                 &state,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body larger than {} bytes",
-                    state.max_request_bytes
-                ),
+                format!("request body larger than {} bytes", state.max_request_bytes),
             );
         }
         Err(BodyError::Failed(e)) => return reject(&state, StatusCode::BAD_REQUEST, e),
     };
     let st = state.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let (version, decoded) =
-            remote_write::decode_write(ct.as_deref(), ce.as_deref(), &body, &st.limits)?;
-        Ok::<_, remote_write::Error>((version, write(db.appender(), &decoded)))
+        DECODED.with_borrow_mut(|decoded| {
+            let version = remote_write::decode_write_into(
+                decoded,
+                ct.as_deref(),
+                ce.as_deref(),
+                &body,
+                &st.limits,
+            )?;
+            let outcome = write(db.appender(), decoded);
+            // Keep the buffers for the next request on this thread, but not an outsized one.
+            if decoded.len() > REUSE_MAX_SERIES {
+                *decoded = DecodedWrite::new();
+            } else {
+                decoded.clear();
+            }
+            Ok::<_, remote_write::Error>((version, outcome))
+        })
     })
     .await;
     match result {
