@@ -44,9 +44,28 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// `HH:MM:SS.mmm` (UTC) of a millisecond timestamp, to match suite output with server logs.
+pub fn utc_time_of_day(t_ms: i64) -> String {
+    let ms = t_ms.rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_of_day_is_utc() {
+        // 2023-11-14T22:13:20.123Z
+        assert_eq!(utc_time_of_day(1_700_000_000_123), "22:13:20.123");
+        assert_eq!(utc_time_of_day(0), "00:00:00.000");
+    }
 
     #[test]
     fn wait_for_returns_value_and_times_out() {

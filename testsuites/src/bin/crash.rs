@@ -8,8 +8,9 @@
 //! it on the same data dir; the writer retries a request on connection errors and 5xx until it
 //! gets an answer, and records which samples were acknowledged. After a final `kill -9` and
 //! restart, a remote read (`SAMPLES`) must return every acknowledged sample with its exact value
-//! and nothing the writer never sent; `/metrics` or the blocks' `meta.json` must show cut blocks
-//! and at least one compaction.
+//! and nothing the writer never sent (while writing, a reader thread checks the same of the
+//! acknowledged prefix, so reads racing head cuts, compactions and restarts are covered too);
+//! `/metrics` or the blocks' `meta.json` must show cut blocks and at least one compaction.
 //!
 //! Environment: the variables above, `CRASH_PROTOCOL` (v1, the default, or v2), `CRASH_SEED` (printed; set it to replay a run),
 //! `CRASH_READY_TIMEOUT` (2m per restart), `CRASH_SETTLE_TIMEOUT` (2m for blocks/compaction after
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use strata_testsuites::compare::{Bits, SeriesData, check_acked};
 use strata_testsuites::http::Http;
-use strata_testsuites::net::{now_ms, wait_for};
+use strata_testsuites::net::{now_ms, utc_time_of_day, wait_for};
 use strata_testsuites::peers::{self, ReceiverKind, ReceiverOpts, Server};
 use strata_testsuites::prng::{Rng, mix};
 use strata_testsuites::prom::{self, Labels, fmt_labels};
@@ -191,6 +192,7 @@ fn writer(
     url: String,
     cfg: Config,
     progress: Arc<AtomicUsize>,
+    acked_prefix: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 ) -> WriterLog {
     let http = Http::new(Duration::from_secs(30));
@@ -247,9 +249,97 @@ fn writer(
             thread::sleep(Duration::from_millis(100));
         }
         progress.store(k + 1, Ordering::Release);
+        if log.rejected.is_empty() {
+            acked_prefix.store(k + 1, Ordering::Release);
+        }
         let due = start + per_request.mul_f64((k + 1) as f64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             thread::sleep(wait);
+        }
+    }
+    log
+}
+
+/// What the concurrent reader saw.
+#[derive(Debug, Default)]
+struct ReaderLog {
+    reads: usize,
+    unanswered: usize,
+    incomplete: usize,
+    examples: Vec<String>,
+}
+
+/// While the writer runs, reads a random shard's acknowledged prefix (alternating `SAMPLES` and
+/// streamed chunks) and checks it is complete: reads racing head cuts, compactions and restarts
+/// must still see every acknowledged sample. Requests the server does not answer (it is down)
+/// are only counted.
+fn reader(
+    plan: Arc<Plan>,
+    url: String,
+    seed: u64,
+    acked_prefix: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    limit: Duration,
+) -> ReaderLog {
+    let http = Http::new(Duration::from_secs(30));
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let mut log = ReaderLog::default();
+    let start = Instant::now();
+    while !stop.load(Ordering::Relaxed) && start.elapsed() < limit {
+        thread::sleep(Duration::from_millis(rng.range(50, 250)));
+        let prefix = acked_prefix.load(Ordering::Acquire);
+        if prefix == 0 {
+            continue;
+        }
+        let shard = rng.range(0, SHARDS as u64) as usize;
+        let q = ReadQuery {
+            start_ms: plan.t0 - 1,
+            end_ms: plan.t(prefix - 1),
+            matchers: vec![
+                wire::matcher(Op::Eq, "__name__", METRIC),
+                wire::matcher(Op::Eq, "shard", &shard.to_string()),
+            ],
+        };
+        let streamed = log.reads % 2 == 1;
+        let at = utc_time_of_day(now_ms());
+        let got = if streamed {
+            wire::read_streamed(&http, &url, &q).map(|s| s.series)
+        } else {
+            wire::read_samples(&http, &url, &q)
+        };
+        let Ok(got) = got else {
+            log.unanswered += 1;
+            continue;
+        };
+        log.reads += 1;
+        let mut want: SeriesData<Bits> = SeriesData::new();
+        for (s, l) in plan
+            .series
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| s % SHARDS == shard)
+        {
+            want.insert(
+                fmt_labels(l),
+                (0..prefix)
+                    .map(|k| (plan.t(k), Bits::of(plan.value(s, k))))
+                    .collect(),
+            );
+        }
+        let r = check_acked(&want, &got, |key, t| plan.sent(key, t));
+        if !r.ok() {
+            log.incomplete += 1;
+            if log.examples.len() < 5 {
+                log.examples.push(format!(
+                    "read sent at {at} UTC ({}, shard {shard}, requests 0..{prefix}): {} missing, {} wrong, {} never written, {} unsorted; e.g. {}",
+                    if streamed { "STREAMED_XOR_CHUNKS" } else { "SAMPLES" },
+                    r.missing,
+                    r.wrong_value,
+                    r.unexpected,
+                    r.unsorted_series,
+                    r.examples.first().cloned().unwrap_or_default()
+                ));
+            }
         }
     }
     log
@@ -345,12 +435,26 @@ fn run() -> Result<bool> {
 
     let plan = Arc::new(Plan::new(&cfg));
     let progress = Arc::new(AtomicUsize::new(0));
+    let acked_prefix = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let stop_reader = Arc::new(AtomicBool::new(false));
     let write_url = format!("{}/api/v1/write", server.base);
     let handle = {
-        let (plan, progress, stop, cfg) =
-            (plan.clone(), progress.clone(), stop.clone(), cfg.clone());
-        thread::spawn(move || writer(plan, write_url, cfg, progress, stop))
+        let (plan, progress, acked_prefix, stop, cfg) = (
+            plan.clone(),
+            progress.clone(),
+            acked_prefix.clone(),
+            stop.clone(),
+            cfg.clone(),
+        );
+        thread::spawn(move || writer(plan, write_url, cfg, progress, acked_prefix, stop))
+    };
+    let reader_handle = {
+        let (plan, acked_prefix, stop) = (plan.clone(), acked_prefix.clone(), stop_reader.clone());
+        let url = format!("{}/api/v1/read", server.base);
+        let limit = cfg.write_duration * 3 + cfg.ready_timeout * (cfg.kills as u32 + 1);
+        let seed = cfg.seed;
+        thread::spawn(move || reader(plan, url, seed, acked_prefix, stop, limit))
     };
 
     // Kill points: distinct request indices, spread over the run after a short warm-up.
@@ -392,9 +496,10 @@ fn run() -> Result<bool> {
             let at = progress.load(Ordering::Acquire);
             server.proc.kill9()?;
             println!(
-                "kill {}/{}: kill -9 at request {at} (t={})",
+                "kill {}/{}: kill -9 at {} UTC, request {at} (t={})",
                 i + 1,
                 points.len(),
+                utc_time_of_day(now_ms()),
                 plan.t(at.min(n - 1))
             );
             thread::sleep(Duration::from_millis(rng.range(0, 300)));
@@ -409,7 +514,15 @@ fn run() -> Result<bool> {
         stop.store(true, Ordering::Relaxed);
     }
     let log = handle.join().map_err(|_| fail!("writer thread panicked"))?;
+    stop_reader.store(true, Ordering::Relaxed);
+    let reads = reader_handle
+        .join()
+        .map_err(|_| fail!("reader thread panicked"))?;
     kill_result?;
+    println!(
+        "concurrent reader: {} reads answered ({} incomplete), {} unanswered (server down)",
+        reads.reads, reads.incomplete, reads.unanswered
+    );
     println!(
         "writer: {} of {} requests acknowledged, {} rejected, {} transport errors, {} 5xx/429 answers",
         log.acked.len(),
@@ -546,6 +659,14 @@ fn run() -> Result<bool> {
     }
     if report.acked == 0 {
         failures.push("no request was acknowledged".into());
+    }
+    if reads.incomplete > 0 {
+        failures.push(format!(
+            "{} of {} reads during the run missed acknowledged samples; first:\n    {}",
+            reads.incomplete,
+            reads.reads,
+            reads.examples.join("\n    ")
+        ));
     }
     if !log.header_problems.is_empty() {
         failures.push(format!(
