@@ -76,19 +76,33 @@ impl StrataDecoder {
         Ok((t, bits))
     }
 
-    /// Reads a timestamp code (with its skips, and a run exit when values are quiet).
+    /// Reads a timestamp code (with its skips, and a run exit when values are quiet); with
+    /// `flag`, the code may start with the on-grid bit (`flag` is false after a timestamp
+    /// break, which is never on the grid).
     /// Returns the timestamp, whether the run exit was seen, and whether it is on the grid.
     fn timestamp(
         &mut self,
         r: &mut BitReader<'_>,
         value_quiet: bool,
+        flag: bool,
     ) -> Result<(i64, bool, bool), Corrupt> {
         let k = self.model.ts_k();
+        let flag = flag && self.model.ts_flag();
         let mut exit = false;
         let mut skips = 0;
+        let mut at_start = true;
         loop {
+            if at_start && flag && !r.read_bit()? {
+                let (t, code) = self.model.ts_decoded(0, 0, false);
+                self.model.ts_update(t, &code);
+                return Ok((t, exit, true));
+            }
+            at_start = false;
             match read_rice(r, k, TS_FIELD_BITS, 63)? {
-                Code::Control(TS_RUN_EXIT) if value_quiet && !exit && skips == 0 => exit = true,
+                Code::Control(TS_RUN_EXIT) if value_quiet && !exit && skips == 0 => {
+                    exit = true;
+                    at_start = true;
+                }
                 Code::Control(TS_SKIP) if skips < MAX_SKIPS => skips += 1,
                 Code::Control(_) => return Err(Corrupt("unexpected timestamp escape")),
                 Code::Value { z, escaped } => {
@@ -107,7 +121,7 @@ impl StrataDecoder {
         let mut pending = None;
         let (t, exit, on_grid) = match &self.model.values {
             Values::Decimal(dec) if self.model.ts_quiet() => match read_decimal(dec, r, n)? {
-                DecimalCode::TsBreak => self.timestamp(r, false)?,
+                DecimalCode::TsBreak => self.timestamp(r, false, false)?,
                 code => {
                     pending = Some(code);
                     let (t, c) = self.model.ts_decoded(0, 0, false);
@@ -115,7 +129,7 @@ impl StrataDecoder {
                     (t, false, true)
                 }
             },
-            _ => self.timestamp(r, value_quiet)?,
+            _ => self.timestamp(r, value_quiet, true)?,
         };
 
         let quiet = value_quiet && !exit;

@@ -164,13 +164,17 @@ impl StrataAppender {
                     }
                 }
                 write_escape(&mut self.w, VALUE_TS_BREAK, VALUE_FIELD_BITS);
-                self.write_ts(&ts);
+                self.write_ts(&ts, false);
             }
         } else {
+            let flag = self.model.ts_flag();
             if value_quiet && !unchanged {
+                if flag {
+                    self.w.write_bit(true);
+                }
                 write_escape(&mut self.w, TS_RUN_EXIT, TS_FIELD_BITS);
             }
-            self.write_ts(&ts);
+            self.write_ts(&ts, flag);
         }
         self.model.ts_update(t, &ts);
 
@@ -214,7 +218,15 @@ impl StrataAppender {
         Ok(())
     }
 
-    fn write_ts(&mut self, ts: &TsCode) {
+    /// Writes a timestamp code; with `flag`, a leading bit says whether it is off the grid.
+    fn write_ts(&mut self, ts: &TsCode, flag: bool) {
+        if flag {
+            let off = !ts.on_grid();
+            self.w.write_bit(off);
+            if !off {
+                return;
+            }
+        }
         for _ in 0..ts.skips {
             write_escape(&mut self.w, TS_SKIP, TS_FIELD_BITS);
         }

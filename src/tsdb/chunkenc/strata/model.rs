@@ -44,8 +44,7 @@ pub(crate) const VALUE_TS_BREAK: u64 = 61;
 pub(crate) const VALUE_NEGATIVE: u64 = 62;
 /// Value escape field: a raw 64-bit float follows (decimal mode's NaN, ±Inf and -0).
 pub(crate) const VALUE_SPECIAL: u64 = 63;
-/// After this many unchanged values in a row, unchanged values take no bits at all; after
-/// this many timestamps exactly on the grid, in decimal mode, such timestamps take none.
+/// After this many unchanged values in a row, unchanged values take no bits at all.
 pub(crate) const RUN_MIN: u32 = 16;
 
 /// The adaptive statistics are halved when their sample count reaches this.
@@ -53,8 +52,13 @@ const WINDOW: u32 = 32;
 /// A residual adds at most `2^(k + ESCAPE_GROWTH)` to its statistic, so that one outlier
 /// (a missed scrape, a counter reset) does not inflate the next dozen codes.
 const ESCAPE_GROWTH: u32 = 4;
-/// Starting statistic for timestamp residuals: expect a few milliseconds of jitter.
-const TS_PRIOR: u64 = 2;
+/// Starting statistic for off-grid timestamp residuals: expect several milliseconds of jitter.
+const TS_PRIOR: u64 = 8;
+/// The off-grid residual statistic is halved when its count reaches this.
+const TS_WINDOW: u32 = 16;
+/// After this many timestamps exactly on the grid in a row, in decimal mode, such timestamps
+/// take no bits (unless values are quiet).
+pub(crate) const TS_QUIET_RUN: u32 = 32;
 
 /// Header byte 2: mode in the high nibble, decimal exponent in the low nibble.
 pub(crate) fn mode_byte(mode: u8, e: u8) -> u8 {
@@ -235,8 +239,12 @@ pub(crate) struct Model {
     pub(crate) run: u32,
     /// Timestamps exactly on the grid in a row.
     ts_run: u32,
+    /// Recent timestamps exactly on the grid (in the adaptive window).
+    ts_ons: u32,
     pub(crate) grid: Grid,
+    /// Statistic of off-grid timestamp residuals, over `ts_n` of them.
     ts_a: u64,
+    ts_n: u32,
     pub(crate) values: Values,
 }
 
@@ -248,8 +256,9 @@ pub(crate) struct Grid {
     /// The grid point of the last timestamp; timestamps are predicted one step later.
     pub(crate) point: i64,
     pub(crate) step: i64,
-    /// Moving average of timestamps' offset from their grid point, in 1/16 ms.
-    offset: i64,
+    /// The last timestamp was off the grid, `last_raw` from its grid point.
+    off: bool,
+    last_raw: i64,
 }
 
 /// Value state.
@@ -287,14 +296,17 @@ pub(crate) struct Choice {
     pub(crate) change_flag: bool,
 }
 
-/// A timestamp's code: grid steps skipped, zigzagged residual, whether it escaped.
+/// A timestamp's code: grid steps skipped, zigzagged residual from the grid point, whether
+/// it escaped.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TsCode {
     pub(crate) skips: u32,
     pub(crate) z: u64,
     pub(crate) k: u32,
     pub(crate) escaped: bool,
-    predicted: i64,
+    /// The grid point `t` is coded against.
+    point: i64,
+    /// `t - point`.
     raw: i64,
 }
 
@@ -311,42 +323,52 @@ impl Model {
             n: 1,
             run: 0,
             ts_run: 0,
+            ts_ons: 1,
             grid: Grid {
                 t,
                 point: t,
                 step: 0,
-                offset: 0,
+                off: false,
+                last_raw: 0,
             },
             ts_a: TS_PRIOR,
+            ts_n: 1,
             values,
         }
     }
 
     /// Timestamps on the grid take no bits; one off the grid is announced by the value code.
-    /// Only in decimal mode, whose value code has room for that announcement.
+    /// Only in decimal mode, whose value code has room for that announcement, and only when
+    /// values are not quiet.
     pub(crate) fn ts_quiet(&self) -> bool {
-        self.ts_run >= RUN_MIN && matches!(self.values, Values::Decimal(_))
+        self.ts_run >= TS_QUIET_RUN
+            && self.run < RUN_MIN
+            && matches!(self.values, Values::Decimal(_))
     }
 
-    /// Unchanged values take no bits; a change is announced by the timestamp code. Not while
-    /// timestamps are quiet: one of the two codes must carry bits.
+    /// Unchanged values take no bits; a change is announced by the timestamp code.
     pub(crate) fn value_quiet(&self) -> bool {
-        self.run >= RUN_MIN && !self.ts_quiet()
+        self.run >= RUN_MIN
     }
 
     #[inline]
     pub(crate) fn ts_k(&self) -> u32 {
-        rice_k(self.ts_a, self.n)
+        rice_k(self.ts_a, self.ts_n)
     }
 
-    /// The predicted timestamp after `skips` grid steps, and its grid point.
+    /// Whether a timestamp code starts with an on-grid bit (`0`: exactly on the grid):
+    /// when that is cheaper than coding on-grid timestamps as a zero residual.
     #[inline]
-    pub(crate) fn ts_predict(&self, skips: u32) -> (i64, i64) {
+    pub(crate) fn ts_flag(&self) -> bool {
+        u64::from(self.ts_ons) * u64::from(self.ts_k() + 1) > u64::from(self.n)
+    }
+
+    /// The grid point `skips + 1` steps after the last one.
+    #[inline]
+    fn ts_point(&self, skips: u32) -> i64 {
         let g = &self.grid;
-        let point = g
-            .point
-            .wrapping_add(g.step.wrapping_mul(i64::from(skips) + 1));
-        (point.wrapping_add((g.offset + 8) >> 4), point)
+        g.point
+            .wrapping_add(g.step.wrapping_mul(i64::from(skips) + 1))
     }
 
     /// How the encoder codes timestamp `t`: skipping missed grid steps when that avoids an
@@ -354,15 +376,16 @@ impl Model {
     pub(crate) fn ts_plan(&self, t: i64) -> TsCode {
         let k = self.ts_k();
         let code = |skips| {
-            let (predicted, point) = self.ts_predict(skips);
-            let z = super::super::bstream::zigzag(t.wrapping_sub(predicted));
+            let point = self.ts_point(skips);
+            let raw = t.wrapping_sub(point);
+            let z = super::super::bstream::zigzag(raw);
             TsCode {
                 skips,
                 z,
                 k,
                 escaped: z >> k >= u64::from(ESCAPE_RUN),
-                predicted: point,
-                raw: t.wrapping_sub(point),
+                point,
+                raw,
             }
         };
         let plain = code(0);
@@ -385,32 +408,42 @@ impl Model {
     /// Moves to timestamp `t` after its code; both sides call this.
     #[inline]
     pub(crate) fn ts_update(&mut self, t: i64, c: &TsCode) {
-        self.ts_a = grow(self.ts_a, c.z >> 1, c.k);
+        let flag = self.ts_flag();
         let g = &mut self.grid;
         g.t = t;
-        if c.escaped {
-            g.point = t;
-            g.offset = 0;
-        } else {
-            g.point = c.predicted;
-            let raw = c.raw.clamp(-(1 << 40), 1 << 40);
-            g.offset += (raw * 16 - g.offset) >> 3;
+        if c.on_grid() {
+            g.point = c.point;
+            g.off = false;
+            return;
         }
+        self.ts_a = grow(self.ts_a, c.z >> 1, c.k);
+        self.ts_n += 1;
+        if self.ts_n >= TS_WINDOW {
+            self.ts_n /= 2;
+            self.ts_a /= 2;
+        }
+        // An escape, or (while most timestamps are on the grid) two in a row the same
+        // distance off it (within 1 ms): the grid itself has moved (a late first sample, a
+        // restarted scraper, a drift).
+        let moved = flag && g.off && c.raw.wrapping_sub(g.last_raw).wrapping_add(1) as u64 <= 2;
+        g.point = if c.escaped || moved { t } else { c.point };
+        g.off = true;
+        g.last_raw = c.raw;
     }
 
     /// The decoder's side of `ts_plan`: the code for a residual read after `skips` skips.
     pub(crate) fn ts_decoded(&self, skips: u32, z: u64, escaped: bool) -> (i64, TsCode) {
-        let (predicted, point) = self.ts_predict(skips);
-        let t = predicted.wrapping_add(super::super::bstream::unzigzag(z));
+        let point = self.ts_point(skips);
+        let raw = super::super::bstream::unzigzag(z);
         let c = TsCode {
             skips,
             z,
             k: self.ts_k(),
             escaped,
-            predicted: point,
-            raw: t.wrapping_sub(point),
+            point,
+            raw,
         };
-        (t, c)
+        (point.wrapping_add(raw), c)
     }
 
     /// Ends a sample: counts it and halves the window when full.
@@ -426,10 +459,11 @@ impl Model {
         } else {
             0
         };
+        self.ts_ons += u32::from(on_grid);
         self.n += 1;
         if self.n >= WINDOW {
             self.n /= 2;
-            self.ts_a /= 2;
+            self.ts_ons /= 2;
             if let Values::Decimal(d) = &mut self.values {
                 d.halve();
             }
