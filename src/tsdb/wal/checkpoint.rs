@@ -105,8 +105,7 @@ pub fn checkpoint(
     sources.extend(segs.iter().map(|&n| (segment::segment_path(dir, n), n)));
     let mut data = Vec::new();
     for (path, n) in &sources {
-        segment::read_file(path, &mut data)?;
-        let end = segment::scan_frames(&data, |offset, payload| {
+        let (end, _) = segment::scan_file(path, &mut data, |offset, payload| {
             let rec = record::decode(payload).map_err(|e| Error::Corrupt {
                 path: path.clone(),
                 segment: *n,

@@ -71,8 +71,7 @@ pub fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<Rep
     let mut start = 0u32;
     if let Some(cp) = listing.last_checkpoint() {
         let path = segment::checkpoint_path(dir, cp);
-        segment::read_file(&path, &mut buf)?;
-        let end = scan_records(&buf, &path, cp, &mut stats, &mut f)?;
+        let (end, file_len) = scan_records(&mut buf, &path, cp, &mut stats, &mut f)?;
         if let ScanEnd::TornTail { offset, reason } | ScanEnd::Corrupt { offset, reason } = end {
             return Err(Error::Corrupt {
                 path,
@@ -81,7 +80,7 @@ pub fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<Rep
                 reason: format!("damaged checkpoint: {reason}"),
             });
         }
-        stats.bytes += buf.len() as u64;
+        stats.bytes += file_len;
         stats.checkpoint = Some(cp);
         start = cp.saturating_add(1);
     }
@@ -114,10 +113,8 @@ pub fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<Rep
 
     for (i, &n) in segs.iter().enumerate() {
         let path = segment::segment_path(dir, n);
-        segment::read_file(&path, &mut buf)?;
-        let end = scan_records(&buf, &path, n, &mut stats, &mut f)?;
+        let (end, file_len) = scan_records(&mut buf, &path, n, &mut stats, &mut f)?;
         stats.segments = Some((stats.segments.map_or(n, |(a, _)| a), n));
-        let file_len = buf.len() as u64;
         match end {
             ScanEnd::Clean => stats.bytes += file_len,
             ScanEnd::TornTail { offset, reason } => {
@@ -179,13 +176,13 @@ pub fn replay(dir: &Path, mut f: impl FnMut(Record) -> Result<()>) -> Result<Rep
 /// Decodes every valid frame of `data` and feeds it to `f`. A frame that passes its checksum
 /// but fails to decode is an error, not something to repair.
 fn scan_records(
-    data: &[u8],
+    buf: &mut Vec<u8>,
     path: &Path,
     segment: u32,
     stats: &mut ReplayStats,
     f: &mut impl FnMut(Record) -> Result<()>,
-) -> Result<ScanEnd> {
-    segment::scan_frames(data, |offset, payload| {
+) -> Result<(ScanEnd, u64)> {
+    segment::scan_file(path, buf, |offset, payload| {
         let rec = record::decode(payload).map_err(|e| Error::Corrupt {
             path: path.to_path_buf(),
             segment,

@@ -102,15 +102,148 @@ pub(crate) fn append_frame(buf: &mut Vec<u8>, payload: impl FnOnce(&mut Vec<u8>)
     Ok(())
 }
 
-/// Reads a whole file into `buf`, reusing its allocation.
-pub(crate) fn read_file(path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+/// How much of a file [`scan_file`] holds in memory at a time (more only for a larger frame).
+const SCAN_BUFFER: usize = 4 << 20;
+
+/// Walks the frames of the file at `path`, calling `f(offset, payload)` for each valid one, and
+/// stops at the first invalid frame; errors from `f` abort the scan. The file is read through
+/// `buf` a few megabytes at a time, so replaying or checkpointing large segments does not need
+/// their size in memory. Returns how the scan ended and the file's length.
+pub(crate) fn scan_file(
+    path: &Path,
+    buf: &mut Vec<u8>,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<(ScanEnd, u64)> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     buf.clear();
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    if let Ok(m) = f.metadata() {
-        buf.reserve(m.len() as usize);
+    // `buf` holds the file's bytes from offset `base`; `off` is the next frame's offset.
+    let mut base = 0u64;
+    let mut off = 0u64;
+    // Makes `buf` hold at least `want` bytes from `off` (fewer only at the end of the file).
+    let mut fill = |buf: &mut Vec<u8>, base: &mut u64, off: u64, want: usize| -> Result<()> {
+        let start = (off - *base) as usize;
+        if buf.len() - start >= want {
+            return Ok(());
+        }
+        buf.drain(..start);
+        *base = off;
+        let target = want.max(SCAN_BUFFER);
+        while buf.len() < target {
+            let have = buf.len();
+            buf.resize(target, 0);
+            let n = file
+                .read(&mut buf[have..])
+                .map_err(|e| Error::io(path, e))?;
+            buf.truncate(have + n);
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(())
+    };
+    while off < file_len {
+        let remaining = file_len - off;
+        if remaining < FRAME_HEADER as u64 {
+            return Ok((
+                ScanEnd::TornTail {
+                    offset: off,
+                    reason: "incomplete frame header",
+                },
+                file_len,
+            ));
+        }
+        fill(buf, &mut base, off, FRAME_HEADER)?;
+        let at = (off - base) as usize;
+        let h = &buf[at..];
+        if h.len() < FRAME_HEADER {
+            // The file shrank under us: treat what is missing as torn.
+            return Ok((
+                ScanEnd::TornTail {
+                    offset: off,
+                    reason: "incomplete frame header",
+                },
+                file_len,
+            ));
+        }
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as u64;
+        let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        let bad = |buf: &mut Vec<u8>, reason| -> Result<ScanEnd> {
+            // A tail of zeros is what a file extended by a crash (size updated, data not yet
+            // written) looks like; treat it as torn rather than corrupt.
+            let zeros = rest_is_zero(path, off)?;
+            buf.clear();
+            Ok(if zeros {
+                ScanEnd::TornTail {
+                    offset: off,
+                    reason: "zero-filled tail",
+                }
+            } else {
+                ScanEnd::Corrupt {
+                    offset: off,
+                    reason,
+                }
+            })
+        };
+        if len == 0 {
+            return Ok((bad(buf, "zero-length frame")?, file_len));
+        }
+        if remaining - (FRAME_HEADER as u64) < len {
+            return Ok((
+                ScanEnd::TornTail {
+                    offset: off,
+                    reason: "frame extends past end of file",
+                },
+                file_len,
+            ));
+        }
+        let frame = FRAME_HEADER + len as usize;
+        fill(buf, &mut base, off, frame)?;
+        let at = (off - base) as usize;
+        if buf.len() - at < frame {
+            return Ok((
+                ScanEnd::TornTail {
+                    offset: off,
+                    reason: "frame extends past end of file",
+                },
+                file_len,
+            ));
+        }
+        let payload = &buf[at + FRAME_HEADER..at + frame];
+        if crc32c::crc32c(payload) != crc {
+            if off + frame as u64 == file_len {
+                return Ok((
+                    ScanEnd::TornTail {
+                        offset: off,
+                        reason: "checksum mismatch in last frame",
+                    },
+                    file_len,
+                ));
+            }
+            return Ok((bad(buf, "checksum mismatch")?, file_len));
+        }
+        f(off, payload)?;
+        off += frame as u64;
     }
-    f.read_to_end(buf).map_err(|e| Error::io(path, e))?;
-    Ok(())
+    Ok((ScanEnd::Clean, file_len))
+}
+
+/// Whether every byte of the file from `offset` on is zero.
+fn rest_is_zero(path: &Path, offset: u64) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io(path, e))?;
+    let mut block = vec![0u8; 64 << 10];
+    loop {
+        let n = f.read(&mut block).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(true);
+        }
+        if block[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+    }
 }
 
 /// How a scan over a file's frames ended.
@@ -123,63 +256,6 @@ pub(crate) enum ScanEnd {
     TornTail { offset: u64, reason: &'static str },
     /// An invalid frame at `offset` with more data after it.
     Corrupt { offset: u64, reason: &'static str },
-}
-
-/// Walks the frames of `data`, calling `f(offset, payload)` for each valid one, and stops at
-/// the first invalid frame. Errors from `f` abort the scan.
-pub(crate) fn scan_frames(
-    data: &[u8],
-    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
-) -> Result<ScanEnd> {
-    let mut off = 0usize;
-    while off < data.len() {
-        let rest = &data[off..];
-        let bad = |reason| {
-            // A tail of zeros is what a file extended by a crash (size updated, data not yet
-            // written) looks like; treat it as torn rather than corrupt.
-            if rest.iter().all(|&b| b == 0) {
-                ScanEnd::TornTail {
-                    offset: off as u64,
-                    reason: "zero-filled tail",
-                }
-            } else {
-                ScanEnd::Corrupt {
-                    offset: off as u64,
-                    reason,
-                }
-            }
-        };
-        if rest.len() < FRAME_HEADER {
-            return Ok(ScanEnd::TornTail {
-                offset: off as u64,
-                reason: "incomplete frame header",
-            });
-        }
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
-        if len == 0 {
-            return Ok(bad("zero-length frame"));
-        }
-        if rest.len() - FRAME_HEADER < len {
-            return Ok(ScanEnd::TornTail {
-                offset: off as u64,
-                reason: "frame extends past end of file",
-            });
-        }
-        let payload = &rest[FRAME_HEADER..FRAME_HEADER + len];
-        if crc32c::crc32c(payload) != crc {
-            if rest.len() == FRAME_HEADER + len {
-                return Ok(ScanEnd::TornTail {
-                    offset: off as u64,
-                    reason: "checksum mismatch in last frame",
-                });
-            }
-            return Ok(bad("checksum mismatch"));
-        }
-        f(off as u64, payload)?;
-        off += FRAME_HEADER + len;
-    }
-    Ok(ScanEnd::Clean)
 }
 
 /// Truncates `path` to `len` bytes and makes it durable.

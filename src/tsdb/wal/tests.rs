@@ -678,3 +678,23 @@ fn throughput() {
         stats.bytes as f64 / 1e6 / el.as_secs_f64()
     );
 }
+
+#[test]
+fn frames_larger_than_and_straddling_the_read_buffer_replay_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wal_dir = dir.path().join("wal");
+    let mut want = Vec::new();
+    {
+        let wal = Wal::open(&wal_dir, opts(FsyncPolicy::Never)).expect("open");
+        // Batches of odd sizes so frames end at every kind of offset, one of ~9 MiB (larger
+        // than the 4 MiB scan buffer), then more small ones after it.
+        for (t, n) in [(1, 70_001u64), (2, 3), (3, 600_000), (4, 1), (5, 50_000)] {
+            let rec = samples(0..n, t);
+            want.extend(all_samples(std::slice::from_ref(&rec)));
+            wal.log_records(&[rec]).expect("log");
+        }
+    }
+    let (recs, stats) = collect(&wal_dir);
+    assert!(stats.repairs.is_empty(), "{:?}", stats.repairs);
+    assert_eq!(all_samples(&recs), want);
+}
