@@ -92,7 +92,8 @@ fn storage_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Other(e.to_string())
 }
 
-fn decode_range(
+/// Appends the samples of one chunk that lie within `[mint, maxt]` to `out`.
+pub(crate) fn decode_range(
     enc: Encoding,
     data: &[u8],
     mint: i64,
@@ -144,7 +145,10 @@ impl Querier for DbQuerier {
         };
         let series = self.select_series(mint, maxt, matchers)?;
         Ok(Box::new(VecSeriesSet {
-            series: series.into_iter().map(|s| (s.labels, s.samples.into())).collect(),
+            series: series
+                .into_iter()
+                .map(|s| (s.labels, s.samples.into()))
+                .collect(),
             pos: 0,
         }))
     }
@@ -157,11 +161,7 @@ impl Querier for DbQuerier {
         Ok(names.into_iter().collect())
     }
 
-    fn label_values(
-        &self,
-        name: &str,
-        matchers: &[Matcher],
-    ) -> Result<Vec<String>, StorageError> {
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
         let mut vals: BTreeSet<String> =
             self.head.label_values(name, matchers).into_iter().collect();
         for b in self.blocks_in_range() {

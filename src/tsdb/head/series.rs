@@ -3,6 +3,7 @@
 
 use crate::appender::SampleError;
 use crate::tsdb::chunkenc::{self, Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK};
+use crate::tsdb::querier::decode_range;
 use promql::{Labels, SampleIterator};
 use std::sync::Mutex;
 
@@ -138,12 +139,7 @@ impl SeriesData {
     }
 
     /// Validates and stores a sample. Returns what was done with it.
-    pub fn append(
-        &mut self,
-        t: i64,
-        v: f64,
-        lim: &AppendLimits,
-    ) -> Result<Placement, SampleError> {
+    pub fn append(&mut self, t: i64, v: f64, lim: &AppendLimits) -> Result<Placement, SampleError> {
         let p = self.check(t, v, lim)?;
         match p {
             Placement::InOrder => self.append_in_order(t, v, lim.block_range),
@@ -230,20 +226,9 @@ impl SeriesData {
     pub fn samples_in(&self, mint: i64, maxt: i64, out: &mut Vec<(i64, f64)>) {
         let start = out.len();
         self.for_each_chunk(mint, maxt, |data| {
-            let mut it = chunkenc::iter_chunk(Encoding::Strata, data);
-            if !it.seek(mint) {
-                return;
-            }
-            loop {
-                let s = it.at();
-                if s.0 > maxt {
-                    break;
-                }
-                out.push(s);
-                if !it.next() {
-                    break;
-                }
-            }
+            // Head chunks are our own, just encoded: a decode error would be a bug, and the
+            // samples before it are still returned.
+            let _ = decode_range(Encoding::Strata, data, mint, maxt, out);
         });
         let lo = self.ooo.partition_point(|s| s.0 < mint);
         let hi = self.ooo.partition_point(|s| s.0 <= maxt);
