@@ -51,6 +51,23 @@ impl BitWriter {
         self.buf
     }
 
+    /// Drops every bit from bit `bits` on (zeroing them), so that they can be written again.
+    pub(crate) fn truncate(&mut self, bits: usize) {
+        debug_assert!(bits <= self.bits);
+        let end = self.bits.div_ceil(8);
+        let i = bits >> 3;
+        let from = if bits & 7 != 0 {
+            self.buf[i] &= !(0xffu8 >> (bits & 7));
+            i + 1
+        } else {
+            i
+        };
+        if from < end {
+            self.buf[from..end].fill(0);
+        }
+        self.bits = bits;
+    }
+
     #[inline]
     fn reserve_word(&mut self) -> usize {
         let i = self.bits >> 3;

@@ -17,6 +17,8 @@ pub(crate) struct StrataDecoder {
     shift: u8,
     decimal: bool,
     model: Model,
+    /// Quiet samples left in the current run, once its length has been read.
+    run_left: Option<u32>,
 }
 
 const OUT_OF_RANGE: Corrupt = Corrupt("decimal value out of range");
@@ -39,6 +41,7 @@ impl StrataDecoder {
             shift,
             decimal,
             model: Model::new(0, Values::Decimal(Decimal::new(0))),
+            run_left: None,
         })
     }
 
@@ -84,10 +87,11 @@ impl StrataDecoder {
         &mut self,
         r: &mut BitReader<'_>,
         value_quiet: bool,
-        flag: bool,
+        first_flag: bool,
     ) -> Result<(i64, bool, bool), Corrupt> {
         let k = self.model.ts_k();
-        let flag = flag && self.model.ts_flag();
+        let model_flag = self.model.ts_flag();
+        let mut flag = first_flag && model_flag;
         let mut exit = false;
         let mut skips = 0;
         let mut at_start = true;
@@ -102,6 +106,7 @@ impl StrataDecoder {
                 Code::Control(TS_RUN_EXIT) if value_quiet && !exit && skips == 0 => {
                     exit = true;
                     at_start = true;
+                    flag = model_flag;
                 }
                 Code::Control(TS_SKIP) if skips < MAX_SKIPS => skips += 1,
                 Code::Control(_) => return Err(Corrupt("unexpected timestamp escape")),
@@ -118,6 +123,37 @@ impl StrataDecoder {
     fn sample(&mut self, r: &mut BitReader<'_>) -> Result<(i64, u64), Corrupt> {
         let n = self.model.n();
         let value_quiet = self.model.value_quiet();
+        let mut first_flag = true;
+        if value_quiet && (self.run_left.is_some() || self.model.ts_flag()) {
+            let left = match self.run_left {
+                Some(left) => left,
+                None => {
+                    let k = self.model.rl_k();
+                    let len = match read_rice(r, k, TS_FIELD_BITS, 63)? {
+                        Code::Value { z, .. } => u32::try_from(z).unwrap_or(u32::MAX),
+                        Code::Control(_) => return Err(Corrupt("unexpected run escape")),
+                    };
+                    self.model.rl_record(len, k);
+                    len
+                }
+            };
+            if left > 0 {
+                self.run_left = Some(left - 1);
+                let (t, c) = self.model.ts_decoded(0, 0, false);
+                self.model.ts_update(t, &c);
+                let bits = match &mut self.model.values {
+                    Values::Float(x) => x.v,
+                    Values::Decimal(dec) => {
+                        dec.update(0, n);
+                        from_decimal(dec.m, self.e).to_bits()
+                    }
+                };
+                self.model.tick(true, true);
+                return Ok((t, bits));
+            }
+            self.run_left = None;
+            first_flag = false;
+        }
         let mut pending = None;
         let (t, exit, on_grid) = match &self.model.values {
             Values::Decimal(dec) if self.model.ts_quiet() => match read_decimal(dec, r, n)? {
@@ -129,7 +165,7 @@ impl StrataDecoder {
                     (t, false, true)
                 }
             },
-            _ => self.timestamp(r, value_quiet, true)?,
+            _ => self.timestamp(r, value_quiet, first_flag)?,
         };
 
         let quiet = value_quiet && !exit;

@@ -39,6 +39,9 @@ pub struct StrataAppender {
     e: u8,
     shift: u8,
     flags: u8,
+    /// The open quiet run: its code starts at this bit, with this length and Rice parameter,
+    /// and is the last thing in the stream (rewritten as the run grows).
+    open_run: Option<(usize, u32, u32)>,
 }
 
 /// The sample does not fit the chunk's current parameters: re-encode.
@@ -85,6 +88,7 @@ impl StrataAppender {
             e: 0,
             shift: 0,
             flags: 0,
+            open_run: None,
         }
     }
 
@@ -167,14 +171,50 @@ impl StrataAppender {
                 self.write_ts(&ts, false);
             }
         } else {
-            let flag = self.model.ts_flag();
-            if value_quiet && !unchanged {
-                if flag {
-                    self.w.write_bit(true);
+            // While values are quiet, samples on the grid with an unchanged value are counted
+            // in runs; the sample after a run is not such a sample, so it needs no on-grid bit.
+            let mut first_flag = true;
+            let mut in_run = false;
+            if value_quiet && (self.open_run.is_some() || self.model.ts_flag()) {
+                let quiet = unchanged && ts.on_grid();
+                match self.open_run {
+                    Some((pos, len, k)) if quiet => {
+                        self.w.truncate(pos);
+                        write_rice(&mut self.w, u64::from(len + 1), k, TS_FIELD_BITS);
+                        self.open_run = Some((pos, len + 1, k));
+                        in_run = true;
+                    }
+                    Some((_, len, k)) => {
+                        self.model.rl_record(len, k);
+                        self.open_run = None;
+                        first_flag = false;
+                    }
+                    None => {
+                        let k = self.model.rl_k();
+                        let pos = self.w.bit_len();
+                        write_rice(&mut self.w, u64::from(quiet), k, TS_FIELD_BITS);
+                        if quiet {
+                            self.open_run = Some((pos, 1, k));
+                            in_run = true;
+                        } else {
+                            self.model.rl_record(0, k);
+                            first_flag = false;
+                        }
+                    }
                 }
-                write_escape(&mut self.w, TS_RUN_EXIT, TS_FIELD_BITS);
             }
-            self.write_ts(&ts, flag);
+            if !in_run {
+                let flag = self.model.ts_flag();
+                if value_quiet && !unchanged {
+                    if flag && first_flag {
+                        self.w.write_bit(true);
+                    }
+                    write_escape(&mut self.w, TS_RUN_EXIT, TS_FIELD_BITS);
+                    self.write_ts(&ts, flag);
+                } else {
+                    self.write_ts(&ts, flag && first_flag);
+                }
+            }
         }
         self.model.ts_update(t, &ts);
 

@@ -54,7 +54,9 @@ const WINDOW: u32 = 32;
 const ESCAPE_GROWTH: u32 = 4;
 /// Starting statistic for off-grid timestamp residuals: expect several milliseconds of jitter.
 const TS_PRIOR: u64 = 8;
-/// The off-grid residual statistic is halved when its count reaches this.
+/// Starting statistic for quiet-run lengths: expect about ten samples.
+const RL_PRIOR: u64 = 8;
+/// The off-grid residual and run-length statistics is halved when its count reaches this.
 const TS_WINDOW: u32 = 16;
 /// After this many timestamps exactly on the grid in a row, in decimal mode, such timestamps
 /// take no bits (unless values are quiet).
@@ -245,6 +247,9 @@ pub(crate) struct Model {
     /// Statistic of off-grid timestamp residuals, over `ts_n` of them.
     ts_a: u64,
     ts_n: u32,
+    /// Statistic of quiet-run lengths, over `rl_n` runs.
+    rl_a: u64,
+    rl_n: u32,
     pub(crate) values: Values,
 }
 
@@ -333,6 +338,8 @@ impl Model {
             },
             ts_a: TS_PRIOR,
             ts_n: 1,
+            rl_a: RL_PRIOR,
+            rl_n: 1,
             values,
         }
     }
@@ -354,6 +361,23 @@ impl Model {
     #[inline]
     pub(crate) fn ts_k(&self) -> u32 {
         rice_k(self.ts_a, self.ts_n)
+    }
+
+    /// The Rice parameter of the next quiet-run length.
+    #[inline]
+    pub(crate) fn rl_k(&self) -> u32 {
+        rice_k(self.rl_a, self.rl_n)
+    }
+
+    /// Records a quiet-run length coded with parameter `k`.
+    #[inline]
+    pub(crate) fn rl_record(&mut self, len: u32, k: u32) {
+        self.rl_a = grow(self.rl_a, u64::from(len), k);
+        self.rl_n += 1;
+        if self.rl_n >= TS_WINDOW {
+            self.rl_n /= 2;
+            self.rl_a /= 2;
+        }
     }
 
     /// Whether a timestamp code starts with an on-grid bit (`0`: exactly on the grid):
