@@ -199,3 +199,72 @@ fn out_of_order_and_full_are_refused_without_damage() {
     assert_eq!(s.append(i64::MAX, 0.0), full);
     assert_eq!(s.num_samples(), MAX_SAMPLES_PER_CHUNK);
 }
+
+/// Scrapes aligned to a grid as Prometheus ≥ 2.50 does: most exactly on it, some a few ms off
+/// (not accumulating), some missed, a late first sample; values constant, flapping or
+/// counting. Exercises the on-grid bit, grid re-anchoring and the quiet runs that are
+/// rewritten in place: `bytes()` must decode after every append.
+#[test]
+fn aligned_scrapes_with_jitter_and_runs_round_trip() {
+    let mut rng = Rng::new(7);
+    for case in 0..300 {
+        let len = 1 + rng.below(400) as usize;
+        let aligned = [1.0, 0.97, 0.9, 0.5, 0.0][case % 5];
+        let start = 1_700_000_000_000 + rng.range(0, 14_999);
+        let late_first = rng.range(-20, 20) * i64::from(rng.below(2) == 0);
+        let mut slot = 0i64;
+        let mut level = rng.range(0, 1000);
+        let mut samples: Vec<(i64, f64)> = Vec::with_capacity(len);
+        for i in 0..len {
+            if rng.below(50) == 0 {
+                slot += 1 + rng.range(0, 3); // missed scrapes
+            }
+            let jitter = if i == 0 {
+                late_first
+            } else if rng.unit() < aligned {
+                0
+            } else {
+                rng.range(3, 14) * if rng.below(2) == 0 { 1 } else { -1 }
+            };
+            let t = start + slot * 15_000 + jitter;
+            slot += 1;
+            let v = match case % 4 {
+                0 => 42.0,
+                1 if rng.below(40) == 0 => {
+                    level += 1;
+                    level as f64
+                }
+                1 => level as f64,
+                2 => {
+                    level += rng.range(0, 9);
+                    level as f64 / 100.0
+                }
+                _ if rng.below(100) == 0 => f64::NAN,
+                _ => 3.0,
+            };
+            if samples.last().is_none_or(|l| t > l.0) {
+                samples.push((t, v));
+            }
+        }
+        let mut a = StrataAppender::new();
+        for (i, &(t, v)) in samples.iter().enumerate() {
+            a.append(t, v).expect("append");
+            assert_eq!(
+                decode(Encoding::Strata, a.bytes()),
+                bits(&samples[..=i]),
+                "case {case} after {i}"
+            );
+        }
+        assert_round_trip(&samples);
+    }
+}
+
+/// A constant series exactly on its grid costs well under a bit per sample.
+#[test]
+fn aligned_constant_series_is_nearly_free() {
+    let samples: Vec<(i64, f64)> = (0..240)
+        .map(|i| (1_700_000_000_123 + i * 15_000, 16_457_400_320.0))
+        .collect();
+    let data = encode(Encoding::Strata, &samples);
+    assert!(data.len() <= 24, "{} bytes", data.len());
+}
