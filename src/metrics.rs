@@ -58,7 +58,10 @@ pub struct Gauges {
 }
 
 fn counter(out: &mut String, name: &str, help: &str, v: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+    );
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, v: impl std::fmt::Display) {
@@ -87,7 +90,11 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         "# HELP {name} Samples refused, by reason.\n# TYPE {name} counter"
     );
     for (i, r) in REJECT_REASONS.iter().enumerate() {
-        let _ = writeln!(out, "{name}{{reason=\"{r}\"}} {}", ld(&m.samples_rejected[i]));
+        let _ = writeln!(
+            out,
+            "{name}{{reason=\"{r}\"}} {}",
+            ld(&m.samples_rejected[i])
+        );
     }
     counter(
         &mut out,

@@ -42,7 +42,10 @@ impl Labels {
             let (n, val) = (n.into(), val.into());
             match v.iter_mut().find(|l| l.name == n) {
                 Some(l) => l.value = val,
-                None => v.push(Label { name: n, value: val }),
+                None => v.push(Label {
+                    name: n,
+                    value: val,
+                }),
             }
         }
         v.retain(|l| !l.value.is_empty());

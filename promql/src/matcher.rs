@@ -41,10 +41,12 @@ impl Matcher {
             MatchOp::Regex | MatchOp::NotRegex => {
                 // Prometheus anchors the whole pattern and lets `.` match newlines.
                 let anchored = format!("^(?s:{value})$");
-                Some(Regex::new(&anchored).map_err(|source| MatcherError::BadRegex {
-                    pattern: value.clone(),
-                    source,
-                })?)
+                Some(
+                    Regex::new(&anchored).map_err(|source| MatcherError::BadRegex {
+                        pattern: value.clone(),
+                        source,
+                    })?,
+                )
             }
             MatchOp::Equal | MatchOp::NotEqual => None,
         };
@@ -93,14 +95,26 @@ mod tests {
         assert!(m.matches("foo"));
         assert!(!m.matches("xfoo"));
         assert!(!m.matches("foox"));
-        assert!(Matcher::new(MatchOp::Regex, "a", "a.b").unwrap().matches("a\nb"));
+        assert!(
+            Matcher::new(MatchOp::Regex, "a", "a.b")
+                .unwrap()
+                .matches("a\nb")
+        );
     }
 
     #[test]
     fn empty_matching() {
-        assert!(Matcher::new(MatchOp::NotEqual, "a", "x").unwrap().matches_empty());
+        assert!(
+            Matcher::new(MatchOp::NotEqual, "a", "x")
+                .unwrap()
+                .matches_empty()
+        );
         assert!(!Matcher::equal("a", "x").matches_empty());
-        assert!(Matcher::new(MatchOp::Regex, "a", "x|").unwrap().matches_empty());
+        assert!(
+            Matcher::new(MatchOp::Regex, "a", "x|")
+                .unwrap()
+                .matches_empty()
+        );
     }
 
     #[test]

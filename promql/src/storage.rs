@@ -99,8 +99,7 @@ pub trait Querier: Send + Sync {
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError>;
 
     /// All values of label `name` on series matching `matchers`, sorted.
-    fn label_values(&self, name: &str, matchers: &[Matcher])
-    -> Result<Vec<String>, StorageError>;
+    fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError>;
 }
 
 /// Opens queriers. Implemented by the TSDB (and, later, by the cluster).

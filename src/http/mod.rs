@@ -115,7 +115,9 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, BodyEr
     let collected =
         tokio::time::timeout(READ_TIMEOUT, Limited::new(req.into_body(), limit).collect()).await;
     match collected {
-        Err(_) => Err(BodyError::Failed("timed out reading the request body".into())),
+        Err(_) => Err(BodyError::Failed(
+            "timed out reading the request body".into(),
+        )),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
         Ok(Err(e)) => Err(BodyError::Failed(e.to_string())),
         Ok(Ok(c)) => Ok(c.to_bytes()),

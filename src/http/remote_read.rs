@@ -3,16 +3,16 @@
 
 use super::{AppState, Body, BodyError, read_body, response};
 use crate::tsdb::chunkenc::XorAppender;
-use promql::{MatchOp, Matcher, MemSeries};
-use remote_write::read::{
-    Chunk, ChunkedReadResponse, ChunkedSeries, LabelMatcher, Query,
-    QueryResult, ReadResponse, ResponseType,
-};
-use remote_write::read::chunk::Encoding as ChunkEncoding;
-use remote_write::read::label_matcher::Type as MatcherType;
-use remote_write::v1::{Label, Sample, TimeSeries};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use promql::{MatchOp, Matcher, MemSeries};
+use remote_write::read::chunk::Encoding as ChunkEncoding;
+use remote_write::read::label_matcher::Type as MatcherType;
+use remote_write::read::{
+    Chunk, ChunkedReadResponse, ChunkedSeries, LabelMatcher, Query, QueryResult, ReadResponse,
+    ResponseType,
+};
+use remote_write::v1::{Label, Sample, TimeSeries};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -37,25 +37,26 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
         Err(BodyError::Failed(e)) => return response::text(StatusCode::BAD_REQUEST, e),
     };
     let st = state.clone();
-    let result = tokio::task::spawn_blocking(move || -> Result<Response<Body>, (StatusCode, String)> {
-        let bad = |e: remote_write::Error| {
-            (
-                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::BAD_REQUEST),
-                e.to_string(),
-            )
-        };
-        let req = remote_write::read::decode_read_request(&body, &st.limits).map_err(bad)?;
-        let rtype = remote_write::read::negotiate_response_type(&req).map_err(bad)?;
-        let mut answers = Vec::with_capacity(req.queries.len());
-        for q in &req.queries {
-            answers.push(run_query(&db, q)?);
-        }
-        match rtype {
-            ResponseType::Samples => samples_response(answers),
-            ResponseType::StreamedXorChunks => Ok(streamed_response(answers)),
-        }
-    })
-    .await;
+    let result =
+        tokio::task::spawn_blocking(move || -> Result<Response<Body>, (StatusCode, String)> {
+            let bad = |e: remote_write::Error| {
+                (
+                    StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::BAD_REQUEST),
+                    e.to_string(),
+                )
+            };
+            let req = remote_write::read::decode_read_request(&body, &st.limits).map_err(bad)?;
+            let rtype = remote_write::read::negotiate_response_type(&req).map_err(bad)?;
+            let mut answers = Vec::with_capacity(req.queries.len());
+            for q in &req.queries {
+                answers.push(run_query(&db, q)?);
+            }
+            match rtype {
+                ResponseType::Samples => samples_response(answers),
+                ResponseType::StreamedXorChunks => Ok(streamed_response(answers)),
+            }
+        })
+        .await;
     match result {
         Ok(Ok(r)) => r,
         Ok(Err((code, msg))) => response::text(code, format!("{msg}\n")),
@@ -117,11 +118,7 @@ fn samples_response(answers: Vec<Vec<MemSeries>>) -> Result<Response<Body>, (Sta
         .collect();
     let body = remote_write::read::encode_read_response_samples(&ReadResponse { results })
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let mut r = response::with_type(
-        StatusCode::OK,
-        ResponseType::Samples.content_type(),
-        body,
-    );
+    let mut r = response::with_type(StatusCode::OK, ResponseType::Samples.content_type(), body);
     if let Some(enc) = ResponseType::Samples.content_encoding() {
         r.headers_mut().insert(
             hyper::header::CONTENT_ENCODING,

@@ -20,9 +20,8 @@ impl WriteOutcome {
     fn note(&mut self, pairs: &[(&str, &str)], t: i64, e: &SampleError) {
         self.samples_rejected += 1;
         if self.errors.len() < MAX_REPORTED_ERRORS {
-            let labels = Labels::from_sorted(
-                pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect(),
-            );
+            let labels =
+                Labels::from_sorted(pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect());
             self.errors
                 .push(format!("{e}: series {labels}, timestamp {t}"));
         }
@@ -57,10 +56,7 @@ impl WriteOutcome {
 
 /// Appends every sample of `req` and commits. Refused samples do not stop the others: the
 /// accepted ones are committed and the refusals reported, as remote write 2.0 asks.
-pub fn write(
-    mut app: Box<dyn Appender>,
-    req: &DecodedWrite,
-) -> Result<WriteOutcome, CommitError> {
+pub fn write(mut app: Box<dyn Appender>, req: &DecodedWrite) -> Result<WriteOutcome, CommitError> {
     let mut out = WriteOutcome::default();
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     for series in req.series() {

@@ -163,7 +163,8 @@ impl Appender for HeadAppender {
             head.set_metadata(&name, m);
         }
         let m = &self.metrics;
-        m.samples_appended.fetch_add(stats.samples, Ordering::Relaxed);
+        m.samples_appended
+            .fetch_add(stats.samples, Ordering::Relaxed);
         m.series_created
             .fetch_add(stats.series_created, Ordering::Relaxed);
         m.commits.fetch_add(1, Ordering::Relaxed);
