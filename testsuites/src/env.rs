@@ -110,11 +110,14 @@ pub fn workspace_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-/// A temporary directory for one suite run; kept on disk when `KEEP_TMP=1` or `keep` is set.
+/// A temporary directory for one suite run. It is deleted on drop only if the run called
+/// [`WorkDir::succeeded`] and `KEEP_TMP` is not set; otherwise it stays for the post-mortem
+/// (logs, data dirs) and its path is printed.
 #[derive(Debug)]
 pub struct WorkDir {
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
+    succeeded: bool,
 }
 
 impl WorkDir {
@@ -125,14 +128,11 @@ impl WorkDir {
             .tempdir()
             .map_err(|e| crate::Error::io("creating temp dir", e))?;
         let path = dir.path().to_path_buf();
-        let mut wd = WorkDir {
+        Ok(WorkDir {
             dir: Some(dir),
             path,
-        };
-        if flag("KEEP_TMP") {
-            wd.keep();
-        }
-        Ok(wd)
+            succeeded: false,
+        })
     }
 
     /// The directory.
@@ -140,11 +140,19 @@ impl WorkDir {
         &self.path
     }
 
-    /// Leaves the directory on disk after the run (for post-mortems); prints where it is.
-    pub fn keep(&mut self) {
-        if let Some(d) = self.dir.take() {
-            let p = d.keep();
-            eprintln!("keeping work dir {}", p.display());
+    /// Marks the run as passed: the directory is removed on drop (unless `KEEP_TMP=1`).
+    pub fn succeeded(&mut self) {
+        self.succeeded = true;
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.succeeded || flag("KEEP_TMP") {
+            if let Some(d) = self.dir.take() {
+                let p = d.keep();
+                eprintln!("kept work dir {} (logs and data)", p.display());
+            }
         }
     }
 }

@@ -27,6 +27,16 @@ pub enum Error {
     /// A free-form failure: a peer did not come up, a response was malformed, ...
     #[error("{0}")]
     Msg(String),
+    /// A server answered with an unexpected HTTP status.
+    #[error("{context}: status {status}: {body}")]
+    Status {
+        /// The request, e.g. `remote read http://127.0.0.1:9090/api/v1/read`.
+        context: String,
+        /// HTTP status code.
+        status: u16,
+        /// The start of the response body.
+        body: String,
+    },
     /// An I/O error with what we were doing when it happened.
     #[error("{context}: {source}")]
     Io {

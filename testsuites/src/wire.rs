@@ -10,7 +10,7 @@ use remote_write::v1::{Label, Sample, TimeSeries, WriteRequest};
 use crate::compare::{Bits, SeriesData};
 use crate::http::{Http, Reply};
 use crate::prom::{Labels, fmt_labels};
-use crate::{Result, fail, xor};
+use crate::{Error, Result, fail, xor};
 
 /// A label matcher of a remote read query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +118,11 @@ fn post_read(http: &Http, url: &str, req: &ReadRequest) -> Result<Reply> {
         &body,
     )?;
     if r.status != 200 {
-        return Err(fail!(
-            "remote read {url}: status {} body {}",
-            r.status,
-            r.text(500)
-        ));
+        return Err(Error::Status {
+            context: format!("remote read {url}"),
+            status: r.status,
+            body: r.text(500),
+        });
     }
     Ok(r)
 }

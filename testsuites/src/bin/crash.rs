@@ -31,7 +31,7 @@ use strata_testsuites::peers::{self, ReceiverKind, ReceiverOpts, Server};
 use strata_testsuites::prng::{Rng, mix};
 use strata_testsuites::prom::{self, Labels, fmt_labels};
 use strata_testsuites::wire::{self, Op, ReadQuery};
-use strata_testsuites::{Result, env, fail};
+use strata_testsuites::{Error, Result, env, fail};
 
 const METRIC: &str = "strata_crash_test";
 /// Series are spread over this many `shard` label values; verification reads one shard at a time.
@@ -265,6 +265,7 @@ fn writer(
 struct ReaderLog {
     reads: usize,
     unanswered: usize,
+    error_answers: usize,
     incomplete: usize,
     examples: Vec<String>,
 }
@@ -307,9 +308,27 @@ fn reader(
         } else {
             wire::read_samples(&http, &url, &q)
         };
-        let Ok(got) = got else {
-            log.unanswered += 1;
-            continue;
+        let got = match got {
+            Ok(g) => g,
+            // Not ready yet (WAL replay after a restart).
+            Err(Error::Status { status: 503, .. }) => {
+                log.unanswered += 1;
+                continue;
+            }
+            Err(e @ Error::Status { .. }) => {
+                log.reads += 1;
+                log.error_answers += 1;
+                if log.examples.len() < 5 {
+                    log.examples
+                        .push(format!("read sent at {at} UTC (shard {shard}): {e}"));
+                }
+                continue;
+            }
+            // Connection refused or reset: the server is down.
+            Err(_) => {
+                log.unanswered += 1;
+                continue;
+            }
         };
         log.reads += 1;
         let mut want: SeriesData<Bits> = SeriesData::new();
@@ -520,8 +539,8 @@ fn run() -> Result<bool> {
         .map_err(|_| fail!("reader thread panicked"))?;
     kill_result?;
     println!(
-        "concurrent reader: {} reads answered ({} incomplete), {} unanswered (server down)",
-        reads.reads, reads.incomplete, reads.unanswered
+        "concurrent reader: {} reads answered ({} incomplete, {} error statuses), {} unanswered (server down or not ready)",
+        reads.reads, reads.incomplete, reads.error_answers, reads.unanswered
     );
     println!(
         "writer: {} of {} requests acknowledged, {} rejected, {} transport errors, {} 5xx/429 answers",
@@ -566,6 +585,7 @@ fn run() -> Result<bool> {
     let read_url = format!("{}/api/v1/read", server.base);
     let mut got: SeriesData<Bits> = SeriesData::new();
     let mut streamed = wire::Streamed::default();
+    let mut read_errors = Vec::new();
     for shard in 0..SHARDS {
         let q = ReadQuery {
             start_ms: plan.t0 - 1,
@@ -575,12 +595,19 @@ fn run() -> Result<bool> {
                 wire::matcher(Op::Eq, "shard", &shard.to_string()),
             ],
         };
-        got.extend(wire::read_samples(&http, &read_url, &q)?);
-        let s = wire::read_streamed(&http, &read_url, &q)?;
-        streamed.series.extend(s.series);
-        streamed.frames += s.frames;
-        streamed.chunks += s.chunks;
-        streamed.problems.extend(s.problems);
+        match wire::read_samples(&http, &read_url, &q) {
+            Ok(g) => got.extend(g),
+            Err(e) => read_errors.push(format!("SAMPLES, shard {shard}: {e}")),
+        }
+        match wire::read_streamed(&http, &read_url, &q) {
+            Ok(s) => {
+                streamed.series.extend(s.series);
+                streamed.frames += s.frames;
+                streamed.chunks += s.chunks;
+                streamed.problems.extend(s.problems);
+            }
+            Err(e) => read_errors.push(format!("STREAMED_XOR_CHUNKS, shard {shard}: {e}")),
+        }
     }
     let mut acked: SeriesData<Bits> = SeriesData::new();
     for &k in &log.acked {
@@ -660,11 +687,26 @@ fn run() -> Result<bool> {
     if report.acked == 0 {
         failures.push("no request was acknowledged".into());
     }
-    if reads.incomplete > 0 {
+    if !read_errors.is_empty() {
         failures.push(format!(
-            "{} of {} reads during the run missed acknowledged samples; first:\n    {}",
+            "{} of {} final remote reads failed (their shards count as missing above):\n    {}",
+            read_errors.len(),
+            SHARDS * 2,
+            read_errors
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n    ")
+        ));
+    }
+    if reads.incomplete + reads.error_answers > 0 {
+        failures.push(format!(
+            "{} of {} reads during the run missed acknowledged samples and {} failed with an error \
+             status; first:\n    {}",
             reads.incomplete,
             reads.reads,
+            reads.error_answers,
             reads.examples.join("\n    ")
         ));
     }
@@ -712,9 +754,9 @@ fn run() -> Result<bool> {
             report.acked,
             points.len() + 1
         );
+        work.succeeded();
     } else {
         println!("receiver log tail:\n{}", server.proc.log_tail(20));
-        work.keep();
     }
     Ok(failures.is_empty())
 }

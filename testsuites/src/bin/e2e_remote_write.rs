@@ -329,8 +329,8 @@ fn run() -> Result<bool> {
         checks.len(),
         failed
     );
-    if failed > 0 {
-        work.keep();
+    if failed == 0 {
+        work.succeeded();
     }
     Ok(failed == 0)
 }
