@@ -8,7 +8,7 @@ use crate::tsdb::block::{self, Block, ChunkData};
 use crate::tsdb::chunkenc::Encoding;
 use crate::tsdb::head::{Head, HeadAppender, HeadOptions};
 use crate::tsdb::options::DbOptions;
-use crate::tsdb::querier::DbQuerier;
+use crate::tsdb::querier::{BlockList, DbQuerier};
 use crate::tsdb::wal::{self, Record, Wal};
 use promql::storage::{Querier, Queryable, StorageError};
 use std::collections::HashSet;
@@ -40,7 +40,7 @@ pub struct Db {
     head: Arc<Head>,
     wal: Arc<Wal>,
     /// Open blocks, sorted by min time.
-    blocks: RwLock<Vec<Arc<Block>>>,
+    blocks: BlockList,
     /// Blocks replaced or expired whose directories are deleted once no querier holds them.
     doomed: Mutex<Vec<Arc<Block>>>,
     /// One maintenance pass at a time.
@@ -84,7 +84,7 @@ impl Db {
             opts,
             head,
             wal,
-            blocks: RwLock::new(blocks),
+            blocks: Arc::new(RwLock::new(blocks)),
             doomed: Mutex::new(Vec::new()),
             maintenance: Mutex::new(()),
             metrics,
@@ -116,14 +116,9 @@ impl Db {
 
     /// A querier over `[mint, maxt]` (inclusive, ms).
     pub fn db_querier(&self, mint: i64, maxt: i64) -> DbQuerier {
-        let blocks = self
-            .blocks()
-            .into_iter()
-            .filter(|b| b.meta().max_time > mint && b.meta().min_time <= maxt)
-            .collect();
         DbQuerier {
             head: self.head.clone(),
-            blocks,
+            blocks: self.blocks.clone(),
             mint,
             maxt,
             max_samples: self.opts.max_query_samples,

@@ -169,3 +169,23 @@ fn label_names_and_values_span_head_and_blocks() {
     let m = Matcher::equal("cpu", "1");
     assert_eq!(q.label_values("cpu", &[m]).unwrap(), vec!["1"]);
 }
+
+#[test]
+fn a_querier_opened_before_a_head_cut_still_sees_the_cut_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(opts(dir.path()), Arc::new(Metrics::default())).unwrap();
+    write(&db, 4, 0, 40 * MIN);
+    let m = Matcher::new(MatchOp::Regex, "__name__", ".+").unwrap();
+    // Opened before the cut, read after it: the range moved from the head into a new block
+    // in between.
+    let q = db.db_querier(0, 40 * MIN);
+    db.maintain().unwrap();
+    assert!(!db.blocks().is_empty());
+    let got: Vec<_> = q
+        .select_series(0, 40 * MIN, &[m])
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.labels, s.samples))
+        .collect();
+    assert_eq!(got, expected(4, 0, 40 * MIN));
+}

@@ -3,6 +3,10 @@
 //! Each source is asked for the matching series; the results are merged by label set, and
 //! samples that several sources hold for the same timestamp are kept once (the newest source
 //! wins: the head over blocks, a later block over an earlier one).
+//!
+//! The head is read before the block list is looked at. A head cut publishes its new block
+//! before it truncates the head, so whichever side of a cut a read falls on, it sees the data
+//! in the head, in the block, or in both — never in neither.
 
 use crate::tsdb::block::Block;
 use crate::tsdb::chunkenc::{self, Encoding};
@@ -10,13 +14,16 @@ use crate::tsdb::head::Head;
 use promql::storage::{Querier, SelectHints, SeriesSet, StorageError};
 use promql::{Labels, Matcher, MemSeries, SampleIterator, VecSampleIterator};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+/// The database's list of open blocks, shared with its queriers.
+pub(crate) type BlockList = Arc<RwLock<Vec<Arc<Block>>>>;
 
 #[derive(Debug)]
 pub struct DbQuerier {
     pub(crate) head: Arc<Head>,
-    /// Blocks overlapping the range, oldest first.
-    pub(crate) blocks: Vec<Arc<Block>>,
+    /// The database's live block list, sorted by time.
+    pub(crate) blocks: BlockList,
     pub(crate) mint: i64,
     pub(crate) maxt: i64,
     pub(crate) max_samples: usize,
@@ -43,7 +50,16 @@ impl DbQuerier {
             }
             Ok(())
         };
-        for b in &self.blocks {
+        let mut head_part = Vec::new();
+        for s in self.head.select(matchers) {
+            let mut samples = Vec::new();
+            s.lock().samples_in(mint, maxt, &mut samples);
+            budget(samples.len())?;
+            if !samples.is_empty() {
+                head_part.push((s.labels.clone(), samples));
+            }
+        }
+        for b in &self.blocks_in(mint, maxt) {
             let meta = b.meta();
             if meta.max_time <= mint || meta.min_time > maxt {
                 continue;
@@ -62,11 +78,9 @@ impl DbQuerier {
                 budget(out.len() - before)?;
             }
         }
-        for s in self.head.select(matchers) {
-            let out = merged.entry(s.labels.clone()).or_default();
-            let before = out.len();
-            s.lock().samples_in(mint, maxt, out);
-            budget(out.len() - before)?;
+        // After the blocks, so that the head wins among equal timestamps.
+        for (labels, samples) in head_part {
+            merged.entry(labels).or_default().extend(samples);
         }
         Ok(merged
             .into_iter()
@@ -81,10 +95,15 @@ impl DbQuerier {
             .collect())
     }
 
-    fn blocks_in_range(&self) -> impl Iterator<Item = &Arc<Block>> {
+    /// The blocks overlapping `[mint, maxt]` right now, oldest first.
+    fn blocks_in(&self, mint: i64, maxt: i64) -> Vec<Arc<Block>> {
         self.blocks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .filter(|b| b.meta().max_time > self.mint && b.meta().min_time <= self.maxt)
+            .filter(|b| b.meta().max_time > mint && b.meta().min_time <= maxt)
+            .cloned()
+            .collect()
     }
 }
 
@@ -155,7 +174,7 @@ impl Querier for DbQuerier {
 
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
         let mut names: BTreeSet<String> = self.head.label_names(matchers).into_iter().collect();
-        for b in self.blocks_in_range() {
+        for b in self.blocks_in(self.mint, self.maxt) {
             names.extend(b.label_names(matchers).map_err(storage_err)?);
         }
         Ok(names.into_iter().collect())
@@ -164,7 +183,7 @@ impl Querier for DbQuerier {
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
         let mut vals: BTreeSet<String> =
             self.head.label_values(name, matchers).into_iter().collect();
-        for b in self.blocks_in_range() {
+        for b in self.blocks_in(self.mint, self.maxt) {
             vals.extend(b.label_values(name, matchers).map_err(storage_err)?);
         }
         Ok(vals.into_iter().collect())
