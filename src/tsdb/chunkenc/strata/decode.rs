@@ -1,13 +1,14 @@
 //! Decoding of Strata chunks, one sample at a time, mirroring the appender through
 //! [`super::model`].
 
+use super::float::FloatValue;
 use super::model::{
     Code, DECIMAL_LIMIT, Decimal, HEADER_LEN, MAX_EXP, MAX_SHIFT, MAX_SKIPS, MODE_DECIMAL,
     MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT, TS_SKIP, ValueCode, Values, from_decimal,
     read_residual, read_rice,
 };
 use crate::tsdb::chunkenc::bstream::BitReader;
-use crate::tsdb::chunkenc::xor::{Corrupt, XorValue};
+use crate::tsdb::chunkenc::xor::Corrupt;
 
 /// Decoding state of a Strata chunk between samples.
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ impl StrataDecoder {
             )
         } else {
             let bits = r.read_bits(64)?;
-            (Values::Float(XorValue::decoder(bits)), bits)
+            (Values::Float(FloatValue::new(bits)), bits)
         };
         self.model = Model::new(t, values);
         Ok((t, bits))

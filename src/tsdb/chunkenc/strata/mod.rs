@@ -3,17 +3,19 @@
 //! Timestamps are coded as their distance from a grid (`t0 + k * step`, re-anchored after an
 //! outlier), which costs a scrape's jitter once instead of the three times a delta-of-delta
 //! does. Values that are all short decimals (`m / 10^e`) are coded as integer residuals
-//! under whichever of two predictors has been cheaper lately; anything else is Gorilla XOR.
-//! Residuals use an adaptive Rice code. The byte layout is in `docs/format/chunks.md`.
+//! under whichever of three predictors has been cheaper lately; anything else is coded as a
+//! float: sign and exponent against the recent ones, the mantissa raw or XORed with the
+//! previous one inside adaptive zero windows (`float`). Residuals use an adaptive Rice code. The byte layout is in `docs/format/chunks.md`.
 
 mod decode;
+mod float;
 pub(crate) mod model;
 
 pub(crate) use decode::StrataDecoder;
 
 use super::bstream::BitWriter;
-use super::xor::XorValue;
 use super::{ChunkError, MAX_SAMPLES_PER_CHUNK};
+use float::FloatValue;
 use model::{
     Decimal, HEADER_LEN, MAX_SHIFT, MODE_DECIMAL, MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT,
     TS_SKIP, TsCode, VALUE_FIELD_BITS, VALUE_SPECIAL, VALUE_TS_BREAK, Values, is_special, min_exp,
@@ -300,7 +302,7 @@ impl StrataAppender {
             }
             None => {
                 self.w.write_bits(bits, 64);
-                Values::Float(XorValue::encoder(bits))
+                Values::Float(FloatValue::new(bits))
             }
         };
         let step = self.model.grid.step;

@@ -2,13 +2,14 @@
 //! header layout, the adaptive Rice code, the timestamp grid, the decimal value test and the
 //! value predictors. Keeping them in one place is what keeps the two sides in step.
 
+use super::float::FloatValue;
 use crate::tsdb::chunkenc::bstream::{BitReader, BitWriter};
-use crate::tsdb::chunkenc::xor::{Corrupt, XorValue};
+use crate::tsdb::chunkenc::xor::Corrupt;
 
 /// Sample count (u16 BE), mode/exponent byte, shift byte.
 pub(crate) const HEADER_LEN: usize = 4;
 
-/// Values are Gorilla XOR coded floats.
+/// Values are floats: head (sign, exponent) and mantissa codes (`super::float`).
 pub(crate) const MODE_FLOAT: u8 = 0;
 /// Values are integers `m` with `value == m as f64 / 10^e`.
 pub(crate) const MODE_DECIMAL: u8 = 1;
@@ -270,7 +271,7 @@ pub(crate) struct Grid {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Values {
     Decimal(Decimal),
-    Float(XorValue),
+    Float(FloatValue),
 }
 
 /// Decimal value state: the mantissa and the statistics of its deltas `d` (in units of

@@ -44,6 +44,10 @@ fn chunks() -> Vec<(Encoding, Vec<u8>)> {
     for enc in [Encoding::Xor, Encoding::Strata] {
         out.push((enc, encode(enc, &floats)));
     }
+    // Every path of Strata's float value code.
+    for (_, samples) in super::float::shapes(4) {
+        out.push((Encoding::Strata, encode(Encoding::Strata, &samples[..160])));
+    }
     out
 }
 

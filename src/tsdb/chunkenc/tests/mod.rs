@@ -4,6 +4,7 @@
 
 mod corrupt;
 mod data;
+mod float;
 mod iter;
 mod roundtrip;
 mod size;
