@@ -65,3 +65,23 @@ impl Error {
 macro_rules! fail {
     ($($arg:tt)*) => { $crate::Error::Msg(format!($($arg)*)) };
 }
+
+/// A suite binary's `main`: runs `run`, prints `<name>: PASS|FAIL in <time>`, and exits 0 when
+/// every check passed, 1 when one failed or the suite could not run.
+pub fn run_suite(name: &str, run: impl FnOnce() -> Result<bool>) -> ! {
+    let started = std::time::Instant::now();
+    let code = match run() {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("{name}: ERROR: {e}");
+            1
+        }
+    };
+    println!(
+        "{name}: {} in {:.0?}",
+        if code == 0 { "PASS" } else { "FAIL" },
+        started.elapsed()
+    );
+    std::process::exit(code);
+}

@@ -411,21 +411,7 @@ fn blocks_on_disk(data: &Path) -> (usize, u64, u64) {
 }
 
 fn main() {
-    let started = Instant::now();
-    let code = match run() {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(e) => {
-            eprintln!("crash: ERROR: {e}");
-            1
-        }
-    };
-    println!(
-        "crash: {} in {:.0?}",
-        if code == 0 { "PASS" } else { "FAIL" },
-        started.elapsed()
-    );
-    std::process::exit(code);
+    strata_testsuites::run_suite("crash", run)
 }
 
 fn run() -> Result<bool> {

@@ -50,21 +50,7 @@ impl Config {
 }
 
 fn main() {
-    let started = Instant::now();
-    let code = match run() {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(e) => {
-            eprintln!("e2e_remote_write: ERROR: {e}");
-            1
-        }
-    };
-    println!(
-        "e2e_remote_write: {} in {:.0?}",
-        if code == 0 { "PASS" } else { "FAIL" },
-        started.elapsed()
-    );
-    std::process::exit(code);
+    strata_testsuites::run_suite("e2e_remote_write", run)
 }
 
 /// A's configuration: scrape node_exporter and itself, remote write to the receiver.
