@@ -430,3 +430,96 @@ async fn metadata_is_kept_and_served() {
     );
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn series_labels_and_label_values_endpoints() {
+    let srv = TestServer::start().await;
+    let req = WriteRequest {
+        timeseries: vec![
+            series("up", &[("job", "node"), ("instance", "a")], &[(10_000, 1.0)]),
+            series("up", &[("job", "node"), ("instance", "b")], &[(20_000, 1.0)]),
+            series("up", &[("job", "prom"), ("instance", "c")], &[(90_000, 1.0)]),
+            series("node_load1", &[("job", "node"), ("dotted.name", "x")], &[(10_000, 0.5)]),
+        ],
+        ..WriteRequest::default()
+    };
+    assert_eq!(srv.write_v1(&req).await.0, StatusCode::NO_CONTENT);
+    let json = |b: Bytes| serde_json::from_slice::<serde_json::Value>(&b).unwrap();
+
+    let (s, _, body) = srv
+        .get("/api/v1/series?match%5B%5D=up%7Bjob%3D%22node%22%7D")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let v = json(body);
+    assert_eq!(v["status"], "success");
+    assert_eq!(
+        v["data"],
+        serde_json::json!([
+            {"__name__": "up", "instance": "a", "job": "node"},
+            {"__name__": "up", "instance": "b", "job": "node"},
+        ])
+    );
+
+    // Time range: only series with samples in [15s, 100s]; two selectors are a union.
+    let (_, _, body) = srv
+        .get("/api/v1/series?match[]=up&match[]=node_load1&start=15&end=100")
+        .await;
+    let names: Vec<String> = json(body)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["instance"].as_str().unwrap_or("-").to_string())
+        .collect();
+    assert_eq!(names, vec!["b", "c"]);
+
+    // Form POST, as Grafana sends it, with a limit.
+    let (s, _, body) = srv
+        .post(
+            "/api/v1/series",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"match%5B%5D=up&limit=1".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let v = json(body);
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    assert_eq!(v["warnings"][0], "results truncated due to limit");
+
+    let (_, _, body) = srv.get("/api/v1/labels").await;
+    assert_eq!(
+        json(body)["data"],
+        serde_json::json!(["__name__", "dotted.name", "instance", "job"])
+    );
+    let (_, _, body) = srv.get("/api/v1/labels?match[]=node_load1").await;
+    assert_eq!(
+        json(body)["data"],
+        serde_json::json!(["__name__", "dotted.name", "job"])
+    );
+    let (_, _, body) = srv.get("/api/v1/label/job/values").await;
+    assert_eq!(json(body)["data"], serde_json::json!(["node", "prom"]));
+    let (_, _, body) = srv.get("/api/v1/label/instance/values?match[]=up{job=%22prom%22}").await;
+    assert_eq!(json(body)["data"], serde_json::json!(["c"]));
+    let (_, _, body) = srv.get("/api/v1/label/nothing/values").await;
+    assert_eq!(json(body)["data"], serde_json::json!([]));
+
+    // Errors in Prometheus's terms.
+    for bad in [
+        "/api/v1/series",
+        "/api/v1/series?match[]=up{",
+        "/api/v1/series?match[]=rate(up[5m])",
+        "/api/v1/series?match[]=up&start=yesterday",
+        "/api/v1/series?match[]=up&start=100&end=10",
+        "/api/v1/labels?limit=-1",
+    ] {
+        let (s, _, body) = srv.get(bad).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        let v = json(body);
+        assert_eq!(v["status"], "error", "{bad}");
+        assert_eq!(v["errorType"], "bad_data", "{bad}");
+    }
+
+    let (s, _, body) = srv.get("/api/v1/status/buildinfo").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(body)["data"]["version"], env!("CARGO_PKG_VERSION"));
+    srv.stop().await;
+}

@@ -7,10 +7,12 @@
 
 pub mod labels;
 pub mod matcher;
+pub mod selector;
 pub mod storage;
 
 pub use labels::{Label, Labels, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use selector::{SelectorError, parse_series_selector};
 pub use storage::{
     MemSeries, SampleIterator, SelectHints, SeriesSet, StorageError, VecSampleIterator,
 };

@@ -3,6 +3,7 @@
 //! Handlers parse the request, hand decoding and storage work to blocking threads (a WAL
 //! commit may fsync), and answer in each protocol's own terms.
 
+mod api_v1;
 mod remote_read;
 mod remote_write;
 mod response;
@@ -77,6 +78,21 @@ async fn route(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let path = req.uri().path().to_string();
+    if path.starts_with("/api/v1/")
+        && !matches!(
+            path.as_str(),
+            "/api/v1/write" | "/api/v1/read" | "/api/v1/metadata"
+        )
+    {
+        if let Some(resp) = api_v1::handle(&state, req).await {
+            return Ok(resp);
+        }
+        return Ok(response::api_error(
+            StatusCode::NOT_FOUND,
+            "bad_data",
+            &format!("unknown API endpoint {path}"),
+        ));
+    }
     let resp = match (req.method(), path.as_str()) {
         (&Method::POST, "/api/v1/write") => remote_write::handle(state, req).await,
         (&Method::POST, "/api/v1/read") => remote_read::handle(state, req).await,

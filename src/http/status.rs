@@ -1,5 +1,6 @@
 //! `/metrics`, `/-/ready` and `/api/v1/metadata`.
 
+use super::api_v1::params::form_pairs;
 use super::{AppState, Body, response};
 use crate::metrics;
 use hyper::{Response, StatusCode};
@@ -69,60 +70,4 @@ pub fn metadata(state: &AppState, query: Option<&str>) -> Response<Body> {
         "application/json",
         body.to_string().into_bytes(),
     )
-}
-
-/// Splits an `application/x-www-form-urlencoded` query string.
-fn form_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_query_strings() {
-        assert_eq!(
-            form_pairs("metric=node%5Fcpu&limit=2&x=a+b&bad=%zz&end=%4"),
-            vec![
-                ("metric".to_string(), "node_cpu".to_string()),
-                ("limit".to_string(), "2".to_string()),
-                ("x".to_string(), "a b".to_string()),
-                ("bad".to_string(), "%zz".to_string()),
-                ("end".to_string(), "%4".to_string()),
-            ]
-        );
-    }
 }

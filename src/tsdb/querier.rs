@@ -95,6 +95,32 @@ impl DbQuerier {
             .collect())
     }
 
+    /// The label sets of the series matching `matchers` that have samples within
+    /// `[mint, maxt]`, sorted. Judged from chunk bounds, without decoding samples.
+    pub fn series_labels(
+        &self,
+        mint: i64,
+        maxt: i64,
+        matchers: &[Matcher],
+    ) -> Result<Vec<Labels>, StorageError> {
+        let mut out: BTreeSet<Labels> = self
+            .head
+            .select(matchers)
+            .into_iter()
+            .filter(|s| s.lock().overlaps(mint, maxt))
+            .map(|s| s.labels.clone())
+            .collect();
+        for b in self.blocks_in(mint, maxt) {
+            for id in b.select(matchers).iter() {
+                let (labels, chunks) = b.series(id).map_err(storage_err)?;
+                if chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
+                    out.insert(labels);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// The blocks overlapping `[mint, maxt]` right now, oldest first.
     fn blocks_in(&self, mint: i64, maxt: i64) -> Vec<Arc<Block>> {
         self.blocks

@@ -89,6 +89,16 @@ impl SeriesData {
         self.open.is_none() && self.closed.is_empty() && self.ooo.is_empty()
     }
 
+    /// Whether any sample lies within `[mint, maxt]`, judged from chunk bounds.
+    pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        self.closed.iter().any(|c| c.maxt >= mint && c.mint <= maxt)
+            || self
+                .open
+                .as_ref()
+                .is_some_and(|o| o.app.num_samples() > 0 && self.maxt >= mint && o.mint <= maxt)
+            || self.ooo.iter().any(|s| s.0 >= mint && s.0 <= maxt)
+    }
+
     /// Oldest timestamp held, if any.
     pub fn mint(&self) -> Option<i64> {
         let in_order = self
