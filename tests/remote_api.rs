@@ -436,10 +436,26 @@ async fn series_labels_and_label_values_endpoints() {
     let srv = TestServer::start().await;
     let req = WriteRequest {
         timeseries: vec![
-            series("up", &[("job", "node"), ("instance", "a")], &[(10_000, 1.0)]),
-            series("up", &[("job", "node"), ("instance", "b")], &[(20_000, 1.0)]),
-            series("up", &[("job", "prom"), ("instance", "c")], &[(90_000, 1.0)]),
-            series("node_load1", &[("job", "node"), ("dotted.name", "x")], &[(10_000, 0.5)]),
+            series(
+                "up",
+                &[("job", "node"), ("instance", "a")],
+                &[(10_000, 1.0)],
+            ),
+            series(
+                "up",
+                &[("job", "node"), ("instance", "b")],
+                &[(20_000, 1.0)],
+            ),
+            series(
+                "up",
+                &[("job", "prom"), ("instance", "c")],
+                &[(90_000, 1.0)],
+            ),
+            series(
+                "node_load1",
+                &[("job", "node"), ("dotted.name", "x")],
+                &[(10_000, 0.5)],
+            ),
         ],
         ..WriteRequest::default()
     };
@@ -497,7 +513,9 @@ async fn series_labels_and_label_values_endpoints() {
     );
     let (_, _, body) = srv.get("/api/v1/label/job/values").await;
     assert_eq!(json(body)["data"], serde_json::json!(["node", "prom"]));
-    let (_, _, body) = srv.get("/api/v1/label/instance/values?match[]=up{job=%22prom%22}").await;
+    let (_, _, body) = srv
+        .get("/api/v1/label/instance/values?match[]=up{job=%22prom%22}")
+        .await;
     assert_eq!(json(body)["data"], serde_json::json!(["c"]));
     let (_, _, body) = srv.get("/api/v1/label/nothing/values").await;
     assert_eq!(json(body)["data"], serde_json::json!([]));
