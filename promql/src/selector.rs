@@ -37,10 +37,10 @@ pub fn parse_series_selector(input: &str) -> Result<Vec<Vec<Matcher>>, SelectorE
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let mut ms = Vec::with_capacity(g.len() + 1);
-        if let Some(name) = &vs.name {
-            if !g.iter().any(|m| m.name == METRIC_NAME) {
-                ms.push(Matcher::equal(METRIC_NAME, name.clone()));
-            }
+        if let Some(name) = &vs.name
+            && !g.iter().any(|m| m.name == METRIC_NAME)
+        {
+            ms.push(Matcher::equal(METRIC_NAME, name.clone()));
         }
         for m in g {
             let op = match m.op {
