@@ -1,0 +1,1 @@
+//! Classic-histogram math for `histogram_quantile` over `le` buckets.
