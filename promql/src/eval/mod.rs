@@ -1,20 +1,52 @@
-//! The evaluator.
+//! The evaluator: runs a plan over the whole step grid at once.
+//!
+//! Every node yields its value at every step ([`types::Val`]): a scalar per step, or series
+//! whose points are tagged with step indexes. Selectors read storage once per query and walk
+//! their samples step by step; functions, operators and aggregations then work step by step on
+//! those values, as Prometheus's evaluator does, so instant and range queries share one path.
+
+mod aggregate;
+mod binary;
+mod call;
+mod hq;
+mod labels_fn;
+mod range;
+mod selector;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
 use crate::annotations::Annotations;
 use crate::engine::EngineOptions;
 use crate::error::QueryError;
 use crate::plan::Node;
 use crate::storage::Queryable;
-use crate::value::Value;
+use crate::value::{Sample, Series, Value};
+use crate::{Labels, METRIC_NAME};
+use std::collections::HashMap;
 use std::time::Instant;
+use types::{Grid, StepSeries, Val};
 
 pub struct Evaluator<'a> {
     storage: &'a dyn Queryable,
     opts: &'a EngineOptions,
-    start: i64,
-    end: i64,
-    step: i64,
+    grid: Grid,
     deadline: Instant,
     notes: Annotations,
+    /// Samples currently held, for `--query.max-samples`.
+    held: usize,
+    /// Deadline checks are cheap but not free: only look at the clock every so often.
+    ticks: u32,
+}
+
+impl std::fmt::Debug for Evaluator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("grid", &self.grid)
+            .field("held", &self.held)
+            .finish()
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -29,27 +61,223 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             storage,
             opts,
-            start,
-            end,
-            step,
+            grid: Grid::new(start, end, step),
             deadline,
             notes: Annotations::default(),
+            held: 0,
+            ticks: 0,
         }
     }
 
-    pub fn run(&mut self, _node: &Node) -> Result<Value, QueryError> {
-        let _ = (
-            self.storage,
-            self.opts,
-            self.start,
-            self.end,
-            self.step,
-            self.deadline,
-        );
-        Err(QueryError::Execution("evaluator not built yet".into()))
+    /// Evaluates the plan and shapes the result as Prometheus returns it: a range query
+    /// (step > 0) always yields a matrix sorted by labels.
+    pub fn run(&mut self, node: &Node) -> Result<Value, QueryError> {
+        let grid = self.grid;
+        let instant = grid.step <= 0;
+        if instant && matches!(node, Node::MatrixSelector { .. } | Node::Subquery { .. }) {
+            let series = self.eval_range_windows_at(node, grid.start)?;
+            return Ok(Value::Matrix(series));
+        }
+        let val = self.eval(node, grid)?;
+        Ok(match val {
+            Val::Str(s) => Value::String {
+                t: grid.start,
+                v: s,
+            },
+            Val::Scalar(v) if instant => Value::Scalar {
+                t: grid.start,
+                v: v.first().copied().unwrap_or(f64::NAN),
+            },
+            Val::Scalar(v) => Value::Matrix(vec![Series {
+                metric: Labels::new(),
+                floats: v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &f)| (grid.ts(i), f))
+                    .collect(),
+            }]),
+            Val::Vector(series) if instant => Value::Vector(
+                series
+                    .into_iter()
+                    .filter_map(|s| {
+                        let f = s.points.first()?.1;
+                        Some(Sample {
+                            metric: s.metric,
+                            t: grid.start,
+                            f,
+                        })
+                    })
+                    .collect(),
+            ),
+            Val::Vector(series) => {
+                let mut m: Vec<Series> = series
+                    .into_iter()
+                    .filter(|s| !s.points.is_empty())
+                    .map(|s| Series {
+                        floats: s.points.iter().map(|&(i, f)| (grid.ts(i), f)).collect(),
+                        metric: s.metric,
+                    })
+                    .collect();
+                m.sort_by(|a, b| a.metric.cmp(&b.metric));
+                Value::Matrix(m)
+            }
+        })
     }
 
     pub fn into_annotations(self) -> Annotations {
         self.notes
     }
+
+    fn eval(&mut self, node: &Node, grid: Grid) -> Result<Val, QueryError> {
+        self.check_deadline()?;
+        let val = match node {
+            Node::Number(v) => Val::Scalar(vec![*v; grid.n]),
+            Node::Str(s) => Val::Str(s.clone()),
+            Node::VectorSelector(sel) => Val::Vector(self.eval_vector_selector(sel, grid, false)?),
+            Node::MatrixSelector { .. } | Node::Subquery { .. } => {
+                // The planner only lets range vectors reach function arguments and the top of an
+                // instant query; anything else is a type error Prometheus's parser reports.
+                return Err(QueryError::BadData(
+                    "range vector cannot be used here: expected instant vector or scalar".into(),
+                ));
+            }
+            Node::Call { def, args } => self.eval_call(def, args, grid)?,
+            Node::Aggregate {
+                op,
+                expr,
+                param,
+                grouping,
+            } => self.eval_aggregate(*op, expr, param.as_deref(), grouping, grid)?,
+            Node::Binary {
+                op,
+                lhs,
+                rhs,
+                matching,
+                return_bool,
+            } => self.eval_binary(*op, lhs, rhs, matching.as_ref(), *return_bool, grid)?,
+            Node::Neg(e) => match self.eval(e, grid)? {
+                Val::Scalar(v) => Val::Scalar(v.into_iter().map(|x| -x).collect()),
+                Val::Vector(series) => Val::Vector(unique(
+                    series
+                        .into_iter()
+                        .map(|mut s| {
+                            s.metric = drop_name(&s.metric);
+                            for p in &mut s.points {
+                                p.1 = -p.1;
+                            }
+                            s
+                        })
+                        .collect(),
+                )?),
+                Val::Str(_) => return Err(QueryError::BadData("cannot negate a string".into())),
+            },
+        };
+        self.account(val.points())?;
+        Ok(val)
+    }
+
+    /// Evaluates a node that must be a scalar (function and aggregation parameters).
+    fn eval_scalar(&mut self, node: &Node, grid: Grid) -> Result<Vec<f64>, QueryError> {
+        match self.eval(node, grid)? {
+            Val::Scalar(v) => Ok(v),
+            _ => Err(QueryError::BadData(
+                "expected type scalar in parameter".into(),
+            )),
+        }
+    }
+
+    fn eval_vector(&mut self, node: &Node, grid: Grid) -> Result<Vec<StepSeries>, QueryError> {
+        match self.eval(node, grid)? {
+            Val::Vector(v) => Ok(v),
+            _ => Err(QueryError::BadData(
+                "expected type instant vector in parameter".into(),
+            )),
+        }
+    }
+
+    fn check_deadline(&mut self) -> Result<(), QueryError> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks % 64 == 0 && Instant::now() > self.deadline {
+            return Err(QueryError::Timeout("expression evaluation"));
+        }
+        Ok(())
+    }
+
+    /// Counts `n` more samples held by the query against `--query.max-samples`.
+    fn account(&mut self, n: usize) -> Result<(), QueryError> {
+        self.held = self.held.saturating_add(n);
+        if self.held > self.opts.max_samples {
+            return Err(QueryError::TooManySamples("query execution"));
+        }
+        Ok(())
+    }
+
+    fn release(&mut self, n: usize) {
+        self.held = self.held.saturating_sub(n);
+    }
+}
+
+/// The labels without `__name__`.
+pub(crate) fn drop_name(l: &Labels) -> Labels {
+    if l.get(METRIC_NAME).is_none() {
+        return l.clone();
+    }
+    Labels::from_sorted(
+        l.iter()
+            .filter(|x| x.name != METRIC_NAME)
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Merges series that ended up with the same labels, failing as Prometheus does when two of
+/// them have a value at the same step.
+pub(crate) fn unique(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
+    let mut index: HashMap<Labels, usize> = HashMap::with_capacity(series.len());
+    let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
+    for s in series {
+        match index.get(&s.metric) {
+            None => {
+                index.insert(s.metric.clone(), out.len());
+                out.push(s);
+            }
+            Some(&i) => {
+                let dst = &mut out[i];
+                let mut merged = Vec::with_capacity(dst.points.len() + s.points.len());
+                let (mut a, mut b) = (
+                    dst.points.iter().copied().peekable(),
+                    s.points.iter().copied().peekable(),
+                );
+                loop {
+                    match (a.peek().copied(), b.peek().copied()) {
+                        (Some(x), Some(y)) if x.0 == y.0 => {
+                            return Err(QueryError::Execution(
+                                "vector cannot contain metrics with the same labelset".into(),
+                            ));
+                        }
+                        (Some(x), Some(y)) => {
+                            if x.0 < y.0 {
+                                merged.push(x);
+                                a.next();
+                            } else {
+                                merged.push(y);
+                                b.next();
+                            }
+                        }
+                        (Some(x), None) => {
+                            merged.push(x);
+                            a.next();
+                        }
+                        (None, Some(y)) => {
+                            merged.push(y);
+                            b.next();
+                        }
+                        (None, None) => break,
+                    }
+                }
+                dst.points = merged;
+            }
+        }
+    }
+    Ok(out)
 }
