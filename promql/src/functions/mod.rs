@@ -5,10 +5,32 @@
 //! Functions whose work is mostly about label sets or whole vectors (`label_replace`, `sort`,
 //! `absent`, `histogram_quantile`'s grouping, ...) are [`Kind::Engine`]: the evaluator implements
 //! them, using the numeric helpers here (e.g. [`histogram::bucket_quantile`]).
+//!
+//! Semantics follow Prometheus 3.5 (`promql/functions.go`). What the evaluator must do around
+//! these functions, because Prometheus does it outside the function body:
+//!
+//! - `clamp(v, min, max)` with `max < min` returns an empty vector (checked once per step on the
+//!   scalar arguments); [`clamp_is_empty`] tells. `clamp_min`/`clamp_max` have no such case.
+//! - `predict_linear(v, t)` extrapolates from the step's evaluation time, which is not the
+//!   window's end when `offset` or `@` is used. Pass it as a second scalar argument in
+//!   milliseconds (`args = [t, eval_time_ms as f64]`); without it the window's end is used.
+//! - `double_exponential_smoothing(v, sf, tf)` fails the query when a factor is outside (0, 1):
+//!   call [`notes::smoothing_factor_error`] when the function is evaluated for a series and
+//!   turn `Some(msg)` into an execution error. The range function itself then yields `None`.
+//! - `rate` and `increase` add the "might not be a counter" info themselves (through
+//!   [`FnCtx::notes`], using [`FnCtx::metric_name`]) whenever they produce a value; Prometheus
+//!   adds it once per series that produced at least one float, which is the same after
+//!   deduplication.
+//! - [`FunctionDef::keeps_name`]: among range functions only `last_over_time` keeps
+//!   `__name__`; every element-wise and date function drops it.
+//! - Date functions without an argument apply to `vector(time())`.
 
 use crate::annotations::Annotations;
 
+mod dates;
 pub mod histogram;
+mod math;
+pub mod notes;
 
 /// The samples of one series that fall in a range selector's window at one evaluation step.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +44,7 @@ pub struct Window<'a> {
 }
 
 /// What a function may need besides its arguments.
+#[derive(Debug)]
 pub struct FnCtx<'a> {
     /// The input series' metric name, for annotations such as "might not be a counter".
     pub metric_name: Option<&'a str>,
@@ -35,7 +58,7 @@ pub type RangeFn = fn(&Window<'_>, &[f64], &mut FnCtx<'_>) -> Option<f64>;
 /// An element-wise function: one input value plus the scalar arguments after the vector.
 pub type ElemFn = fn(f64, &[f64]) -> f64;
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub enum Kind {
     /// Takes one range vector at argument index `range_arg`; every other argument is a scalar.
     Range { f: RangeFn, range_arg: usize },
@@ -63,12 +86,36 @@ pub struct FunctionDef {
     pub experimental: bool,
 }
 
+/// Whether `clamp(v, min, max)` returns an empty vector for these scalar arguments
+/// (Prometheus: `max < min`; a NaN bound does not empty it but makes every value NaN).
+pub fn clamp_is_empty(min: f64, max: f64) -> bool {
+    max < min
+}
+
 const fn engine(name: &'static str, keeps_name: bool, experimental: bool) -> FunctionDef {
     FunctionDef {
         name,
         kind: Kind::Engine,
         keeps_name,
         experimental,
+    }
+}
+
+const fn elementwise(name: &'static str, f: ElemFn) -> FunctionDef {
+    FunctionDef {
+        name,
+        kind: Kind::Elementwise(f),
+        keeps_name: false,
+        experimental: false,
+    }
+}
+
+const fn date(name: &'static str, f: ElemFn) -> FunctionDef {
+    FunctionDef {
+        name,
+        kind: Kind::Date(f),
+        keeps_name: false,
+        experimental: false,
     }
 }
 
@@ -87,9 +134,84 @@ static FUNCTIONS: &[FunctionDef] = &[
     engine("time", false, false),
     engine("timestamp", false, false),
     engine("vector", false, false),
+    // Element-wise.
+    elementwise("abs", math::abs),
+    elementwise("ceil", math::ceil),
+    elementwise("floor", math::floor),
+    elementwise("exp", math::exp),
+    elementwise("sqrt", math::sqrt),
+    elementwise("ln", math::ln),
+    elementwise("log2", math::log2),
+    elementwise("log10", math::log10),
+    elementwise("sgn", math::sgn),
+    elementwise("deg", math::deg),
+    elementwise("rad", math::rad),
+    elementwise("sin", math::sin),
+    elementwise("cos", math::cos),
+    elementwise("tan", math::tan),
+    elementwise("asin", math::asin),
+    elementwise("acos", math::acos),
+    elementwise("atan", math::atan),
+    elementwise("sinh", math::sinh),
+    elementwise("cosh", math::cosh),
+    elementwise("tanh", math::tanh),
+    elementwise("asinh", math::asinh),
+    elementwise("acosh", math::acosh),
+    elementwise("atanh", math::atanh),
+    elementwise("round", math::round),
+    elementwise("clamp", math::clamp),
+    elementwise("clamp_min", math::clamp_min),
+    elementwise("clamp_max", math::clamp_max),
+    // Dates.
+    date("day_of_month", dates::day_of_month),
+    date("day_of_week", dates::day_of_week),
+    date("day_of_year", dates::day_of_year),
+    date("days_in_month", dates::days_in_month),
+    date("hour", dates::hour),
+    date("minute", dates::minute),
+    date("month", dates::month),
+    date("year", dates::year),
 ];
 
 /// The definition of function `name`, if PromQL has one.
 pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
     FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, f) in FUNCTIONS.iter().enumerate() {
+            assert!(
+                FUNCTIONS[i + 1..].iter().all(|g| g.name != f.name),
+                "{} registered twice",
+                f.name
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_finds_elementwise_and_dates() {
+        let Some(Kind::Elementwise(f)) = lookup("clamp_max").map(|d| d.kind) else {
+            panic!("clamp_max is not element-wise");
+        };
+        assert_eq!(f(100.0, &[75.0]), 75.0);
+        let Some(Kind::Date(f)) = lookup("year").map(|d| d.kind) else {
+            panic!("year is not a date function");
+        };
+        assert_eq!(f(1136239445.0, &[]), 2006.0);
+        assert!(lookup("holt_winters").is_none());
+        assert!(lookup("first_over_time").is_none());
+    }
+
+    #[test]
+    fn clamp_empties_only_for_max_below_min() {
+        assert!(clamp_is_empty(5.0, -5.0));
+        assert!(!clamp_is_empty(-5.0, 5.0));
+        assert!(!clamp_is_empty(f64::NAN, 0.0));
+        assert!(!clamp_is_empty(0.0, f64::NAN));
+    }
 }
