@@ -217,8 +217,10 @@ mod tests {
         assert_eq!(log2(0.25, &[]), -2.0);
         assert_eq!(log10(1e-5, &[]), -5.0);
         assert_eq!(log10(1000.0, &[]), 3.0);
-        // Values printed by Prometheus for log2(10) and log10(7).
-        assert_eq!(log2(10.0, &[]), 3.321928094887362);
+        // Values printed by Prometheus for log2(3), log2(1e-300), log10(123.456), log10(7).
+        assert_eq!(log2(3.0, &[]), 1.5849625007211563);
+        assert_eq!(log2(1e-300, &[]), -996.5784284662087);
+        assert_eq!(log10(123.456, &[]), 2.0915122016277716);
         assert_eq!(log10(7.0, &[]), 0.8450980400142568);
         assert_eq!(log2(0.0, &[]), f64::NEG_INFINITY);
         assert!(log10(-1.0, &[]).is_nan());
