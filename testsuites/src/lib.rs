@@ -18,6 +18,7 @@ pub mod peers;
 pub mod prng;
 pub mod process;
 pub mod prom;
+pub mod promqltest;
 pub mod wire;
 pub mod xor;
 
