@@ -29,8 +29,12 @@ use crate::annotations::Annotations;
 
 mod dates;
 pub mod histogram;
+mod kahan;
 mod math;
 pub mod notes;
+mod over_time;
+mod rate;
+mod regression;
 
 /// The samples of one series that fall in a range selector's window at one evaluation step.
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +105,22 @@ const fn engine(name: &'static str, keeps_name: bool, experimental: bool) -> Fun
     }
 }
 
+const fn range(name: &'static str, f: RangeFn, keeps_name: bool) -> FunctionDef {
+    FunctionDef {
+        name,
+        kind: Kind::Range { f, range_arg: 0 },
+        keeps_name,
+        experimental: false,
+    }
+}
+
+const fn experimental_range(name: &'static str, f: RangeFn) -> FunctionDef {
+    FunctionDef {
+        experimental: true,
+        ..range(name, f, false)
+    }
+}
+
 const fn elementwise(name: &'static str, f: ElemFn) -> FunctionDef {
     FunctionDef {
         name,
@@ -134,6 +154,42 @@ static FUNCTIONS: &[FunctionDef] = &[
     engine("time", false, false),
     engine("timestamp", false, false),
     engine("vector", false, false),
+    // Range vectors.
+    range("rate", rate::rate, false),
+    range("increase", rate::increase, false),
+    range("delta", rate::delta, false),
+    range("irate", rate::irate, false),
+    range("idelta", rate::idelta, false),
+    range("changes", rate::changes, false),
+    range("resets", rate::resets, false),
+    range("deriv", regression::deriv, false),
+    range("predict_linear", regression::predict_linear, false),
+    experimental_range(
+        "double_exponential_smoothing",
+        regression::double_exponential_smoothing,
+    ),
+    range("avg_over_time", over_time::avg_over_time, false),
+    range("sum_over_time", over_time::sum_over_time, false),
+    range("count_over_time", over_time::count_over_time, false),
+    range("min_over_time", over_time::min_over_time, false),
+    range("max_over_time", over_time::max_over_time, false),
+    range("stddev_over_time", over_time::stddev_over_time, false),
+    range("stdvar_over_time", over_time::stdvar_over_time, false),
+    range("last_over_time", over_time::last_over_time, true),
+    range("present_over_time", over_time::present_over_time, false),
+    FunctionDef {
+        name: "quantile_over_time",
+        kind: Kind::Range {
+            f: over_time::quantile_over_time,
+            range_arg: 1,
+        },
+        keeps_name: false,
+        experimental: false,
+    },
+    experimental_range("mad_over_time", over_time::mad_over_time),
+    experimental_range("ts_of_min_over_time", over_time::ts_of_min_over_time),
+    experimental_range("ts_of_max_over_time", over_time::ts_of_max_over_time),
+    experimental_range("ts_of_last_over_time", over_time::ts_of_last_over_time),
     // Element-wise.
     elementwise("abs", math::abs),
     elementwise("ceil", math::ceil),
