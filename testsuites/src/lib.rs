@@ -11,6 +11,7 @@
 //! including during a panic; every address is on 127.0.0.1.
 
 pub mod compare;
+pub mod compliance;
 pub mod env;
 pub mod http;
 pub mod net;
