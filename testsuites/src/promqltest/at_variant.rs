@@ -6,7 +6,7 @@
 //! call a function whose result depends on the evaluation time itself (`time()`, `timestamp()`,
 //! the calendar functions, `predict_linear`) outside such a subquery get no variants.
 
-use promql_parser::parser::{AtModifier, Expr, parse};
+use promql_parser::parser::{AtModifier, Expr, LabelModifier, VectorMatchCardinality, parse};
 use std::time::{Duration, SystemTime};
 
 /// Upstream's `AtModifierUnsafeFunctions`.
@@ -51,7 +51,7 @@ pub fn at_variants(query: &str, t: i64) -> AtVariants {
     }
     let printed = expr.to_string();
     match parse(&printed) {
-        Ok(back) if back == expr => {}
+        Ok(back) if same_meaning(back.clone(), expr.clone()) => {}
         Ok(_) => {
             return AtVariants::Unavailable(format!(
                 "printed rewrite {printed:?} parses differently"
@@ -67,6 +67,63 @@ pub fn at_variants(query: &str, t: i64) -> AtVariants {
     AtVariants::Run {
         query: printed,
         times,
+    }
+}
+
+/// Tree equality up to what the printer legitimately changes: matcher order (printed sorted)
+/// and an empty `ignoring()` (printed as nothing).
+fn same_meaning(mut a: Expr, mut b: Expr) -> bool {
+    normalize(&mut a);
+    normalize(&mut b);
+    a == b
+}
+
+fn normalize(e: &mut Expr) {
+    match e {
+        Expr::VectorSelector(vs) => sort_matchers(&mut vs.matchers),
+        Expr::MatrixSelector(ms) => sort_matchers(&mut ms.vs.matchers),
+        Expr::Subquery(sq) => normalize(&mut sq.expr),
+        Expr::Call(c) => c.args.args.iter_mut().for_each(|a| normalize(a)),
+        Expr::Aggregate(a) => {
+            // `sum by () (x)` prints as `sum(x)`; both aggregate everything.
+            if matches!(&a.modifier, Some(LabelModifier::Include(l)) if l.is_empty()) {
+                a.modifier = None;
+            }
+            normalize(&mut a.expr);
+            if let Some(p) = &mut a.param {
+                normalize(p);
+            }
+        }
+        Expr::Binary(b) => {
+            normalize(&mut b.lhs);
+            normalize(&mut b.rhs);
+            if let Some(m) = &mut b.modifier {
+                if matches!(&m.matching, Some(LabelModifier::Exclude(l)) if l.is_empty()) {
+                    m.matching = None;
+                }
+            }
+            let plain = b.modifier.as_ref().is_some_and(|m| {
+                m.matching.is_none()
+                    && !m.return_bool
+                    && m.card == VectorMatchCardinality::OneToOne
+                    && m.fill_values == Default::default()
+            });
+            if plain {
+                b.modifier = None;
+            }
+        }
+        Expr::Unary(u) => normalize(&mut u.expr),
+        Expr::Paren(p) => normalize(&mut p.expr),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
+
+fn sort_matchers(m: &mut promql_parser::label::Matchers) {
+    let key =
+        |x: &promql_parser::label::Matcher| (x.name.clone(), x.op.to_string(), x.value.clone());
+    m.matchers.sort_by_key(key);
+    for alt in &mut m.or_matchers {
+        alt.sort_by_key(key);
     }
 }
 
@@ -166,6 +223,22 @@ mod tests {
             at_variants("max_over_time(timestamp(foo)[5m:1m])", 60_000),
             AtVariants::Run { .. }
         ));
+    }
+
+    #[test]
+    fn printer_differences_that_keep_the_meaning_are_accepted() {
+        for q in [
+            "sum by () (x)",
+            "a + ignoring() b",
+            "x{b=\"2\", a=\"1\"}",
+            "a and on (x) b",
+            "a > bool b",
+        ] {
+            assert!(
+                matches!(at_variants(q, 60_000), AtVariants::Run { .. }),
+                "{q}"
+            );
+        }
     }
 
     #[test]
