@@ -1,6 +1,5 @@
 //! The `strata` server binary: flags, allocator, runtime.
 
-use clap::Parser;
 use strata::config::Flags;
 use tracing::{error, info};
 
@@ -11,7 +10,7 @@ use tracing::{error, info};
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
-    let flags = Flags::parse();
+    let (flags, flag_values) = Flags::parse_with_values();
     let filter = tracing_subscriber::EnvFilter::try_new(&flags.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
@@ -23,6 +22,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    let api = flags.api_options(flag_values);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,7 +39,7 @@ fn main() -> std::process::ExitCode {
             .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
         info!(address = %flags.listen_address, data = %opts.dir.display(), "Strata starting");
         let max_body = usize::try_from(flags.max_request_bytes).unwrap_or(usize::MAX);
-        strata::server::run(listener, opts, max_body, shutdown_signal()).await
+        strata::server::run_with(listener, opts, max_body, api, shutdown_signal()).await
     });
     match result {
         Ok(()) => {

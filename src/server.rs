@@ -1,7 +1,7 @@
 //! Starts everything a server runs: storage, the HTTP listener and the maintenance loop.
 //! `main` calls it with the flags; tests call it with a port of their own.
 
-use crate::http::{self, AppState};
+use crate::http::{self, ApiOptions, AppState};
 use crate::metrics::Metrics;
 use crate::tsdb::{Db, DbOptions};
 use std::future::Future;
@@ -24,8 +24,26 @@ pub async fn run(
     max_request_bytes: usize,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
+    run_with(
+        listener,
+        opts,
+        max_request_bytes,
+        ApiOptions::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// `run` with the query API's settings (engine limits, concurrency, admin API, flags).
+pub async fn run_with(
+    listener: TcpListener,
+    opts: DbOptions,
+    max_request_bytes: usize,
+    api: ApiOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
-    let state = Arc::new(AppState::new(metrics.clone(), max_request_bytes));
+    let state = Arc::new(AppState::with_api(metrics.clone(), max_request_bytes, api));
     let server = tokio::spawn(http::serve(listener, state.clone()));
 
     let db = tokio::task::spawn_blocking(move || Db::open(opts, metrics))

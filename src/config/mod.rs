@@ -5,12 +5,19 @@ mod units;
 
 pub use units::{parse_duration, parse_size};
 
+use crate::http::ApiOptions;
 use crate::tsdb::options::{DbOptions, default_max_block_duration};
 use crate::tsdb::wal::{FsyncPolicy, WalOptions};
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tracing::warn;
+
+/// `--enable-feature` values Strata acts on; others are accepted with a warning, as Prometheus
+/// does with names it does not know.
+const KNOWN_FEATURES: [&str; 1] = ["promql-experimental-functions"];
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -64,6 +71,26 @@ pub struct Flags {
     #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
     pub max_samples: usize,
 
+    /// Longest a query may run before it is aborted.
+    #[arg(long = "query.timeout", default_value = "2m", value_parser = parse_duration)]
+    pub query_timeout: Duration,
+
+    /// How far back an instant selector looks for a sample.
+    #[arg(long = "query.lookback-delta", default_value = "5m", value_parser = parse_duration_ms)]
+    pub lookback_delta: i64,
+
+    /// Most queries evaluated at once; further queries wait for a slot.
+    #[arg(long = "query.max-concurrency", default_value_t = 20)]
+    pub max_concurrency: usize,
+
+    /// Optional features, comma-separated or repeated (`promql-experimental-functions`).
+    #[arg(long = "enable-feature", value_delimiter = ',')]
+    pub features: Vec<String>,
+
+    /// Serve the TSDB admin endpoints (`/api/v1/admin/tsdb/*`).
+    #[arg(long = "web.enable-admin-api")]
+    pub enable_admin_api: bool,
+
     /// Largest compressed remote write or read request body accepted.
     #[arg(long = "web.max-request-bytes", default_value = "32MB", value_parser = parse_size)]
     pub max_request_bytes: u64,
@@ -73,11 +100,98 @@ pub struct Flags {
     pub log_level: String,
 }
 
+/// Each flag's long name and its value as a string: what was given (repeated values joined with
+/// commas), else the default, else empty, as Prometheus's flags endpoint shows them.
+fn flag_values(matches: &ArgMatches) -> BTreeMap<String, String> {
+    Flags::command()
+        .get_arguments()
+        .filter_map(|a| {
+            let long = a.get_long()?;
+            if matches!(long, "help" | "version") {
+                return None;
+            }
+            let value = matches
+                .get_raw(a.get_id().as_str())
+                .map(|vals| {
+                    vals.map(|v| v.to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
+            Some((long.to_string(), value))
+        })
+        .collect()
+}
+
+/// A byte count in Prometheus's base-2 units (`512MiB`).
+fn base2_bytes(n: u64) -> String {
+    const UNITS: [(&str, u32); 6] = [
+        ("EiB", 60),
+        ("PiB", 50),
+        ("TiB", 40),
+        ("GiB", 30),
+        ("MiB", 20),
+        ("KiB", 10),
+    ];
+    UNITS
+        .iter()
+        .find(|(_, sh)| n >= 1 << sh && n % (1 << sh) == 0)
+        .map_or_else(|| format!("{n}B"), |(u, sh)| format!("{}{u}", n >> sh))
+}
+
 fn parse_duration_ms(s: &str) -> Result<i64, String> {
     parse_duration(s).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Flags {
+    /// Parses the process's arguments (exiting with usage on error, as `parse` does) and also
+    /// returns every flag's value as written or defaulted, for `/api/v1/status/flags`.
+    pub fn parse_with_values() -> (Flags, BTreeMap<String, String>) {
+        let matches = Flags::command().get_matches();
+        let flags = Flags::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        (flags, flag_values(&matches))
+    }
+
+    /// The query API's settings. Logs a warning for each feature name it does not know.
+    pub fn api_options(&self, flags: BTreeMap<String, String>) -> ApiOptions {
+        for f in &self.features {
+            if !f.is_empty() && !KNOWN_FEATURES.contains(&f.as_str()) {
+                warn!(option = %f, "Unknown option for --enable-feature");
+            }
+        }
+        let mut engine = promql::EngineOptions {
+            lookback_delta_ms: self.lookback_delta.max(1),
+            max_samples: self.max_samples,
+            timeout: self.query_timeout,
+            experimental_functions: self
+                .features
+                .iter()
+                .any(|f| f == "promql-experimental-functions"),
+            ..Default::default()
+        };
+        if engine.timeout.is_zero() {
+            engine.timeout = Duration::from_secs(120);
+        }
+        let time = flags
+            .get("storage.tsdb.retention.time")
+            .cloned()
+            .unwrap_or_default();
+        let retention = match (self.retention_time > 0, self.retention_size > 0) {
+            (true, true) => format!("{time} or {}", base2_bytes(self.retention_size)),
+            (true, false) => time,
+            (false, true) => base2_bytes(self.retention_size),
+            (false, false) => "0s".into(),
+        };
+        ApiOptions {
+            engine,
+            max_concurrency: self.max_concurrency.max(1),
+            enable_admin: self.enable_admin_api,
+            flags,
+            config_yaml: None,
+            storage_retention: retention,
+        }
+    }
+
     pub fn fsync_policy(&self) -> Result<FsyncPolicy, String> {
         match self.wal_fsync.as_str() {
             "never" => Ok(FsyncPolicy::Never),
@@ -140,5 +254,69 @@ mod tests {
         assert!(matches!(f.fsync_policy(), Ok(FsyncPolicy::Always)));
         let bad = Flags::try_parse_from(["strata", "--storage.tsdb.wal-fsync=sometimes"]).unwrap();
         assert!(bad.db_options().is_err());
+    }
+
+    fn values(args: &[&str]) -> (Flags, BTreeMap<String, String>) {
+        let m = Flags::command().try_get_matches_from(args).unwrap();
+        (Flags::from_arg_matches(&m).unwrap(), flag_values(&m))
+    }
+
+    #[test]
+    fn query_flags_and_their_values() {
+        let (f, v) = values(&["strata"]);
+        let api = f.api_options(v.clone());
+        assert_eq!(api.engine.timeout, Duration::from_secs(120));
+        assert_eq!(api.engine.lookback_delta_ms, 300_000);
+        assert_eq!(api.max_concurrency, 20);
+        assert!(!api.enable_admin);
+        assert!(!api.engine.experimental_functions);
+        assert_eq!(api.storage_retention, "15d");
+        assert_eq!(v["query.timeout"], "2m");
+        assert_eq!(v["query.lookback-delta"], "5m");
+        assert_eq!(v["query.max-concurrency"], "20");
+        assert_eq!(v["web.enable-admin-api"], "false");
+        assert_eq!(v["enable-feature"], "");
+        assert_eq!(v["storage.tsdb.max-block-duration"], "");
+        assert!(!v.contains_key("help"));
+
+        let (f, v) = values(&[
+            "strata",
+            "--query.timeout=30s",
+            "--query.lookback-delta",
+            "1m",
+            "--query.max-concurrency=2",
+            "--enable-feature=promql-experimental-functions,exemplar-storage",
+            "--enable-feature",
+            "native-histograms",
+            "--web.enable-admin-api",
+            "--storage.tsdb.retention.size=512MB",
+        ]);
+        assert_eq!(
+            f.features,
+            [
+                "promql-experimental-functions",
+                "exemplar-storage",
+                "native-histograms"
+            ]
+        );
+        assert_eq!(
+            v["enable-feature"],
+            "promql-experimental-functions,exemplar-storage,native-histograms"
+        );
+        assert_eq!(v["web.enable-admin-api"], "true");
+        let api = f.api_options(v);
+        assert_eq!(api.engine.timeout, Duration::from_secs(30));
+        assert_eq!(api.engine.lookback_delta_ms, 60_000);
+        assert_eq!(api.max_concurrency, 2);
+        assert!(api.enable_admin);
+        assert!(api.engine.experimental_functions);
+        assert_eq!(api.storage_retention, "15d or 512MiB");
+    }
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(base2_bytes(512 << 20), "512MiB");
+        assert_eq!(base2_bytes(1 << 30), "1GiB");
+        assert_eq!(base2_bytes(1500), "1500B");
     }
 }

@@ -1,4 +1,5 @@
-//! The HTTP server: remote write and read, Strata's own metrics, health and readiness.
+//! The HTTP server: the Prometheus query API, remote write and read, Strata's own metrics,
+//! health and readiness, and a small query page.
 //!
 //! Handlers parse the request, hand decoding and storage work to blocking threads (a WAL
 //! commit may fsync), and answer in each protocol's own terms.
@@ -8,6 +9,7 @@ mod remote_read;
 mod remote_write;
 mod response;
 mod status;
+mod web;
 
 use crate::metrics::Metrics;
 use crate::tsdb::Db;
@@ -18,9 +20,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tracing::debug;
 
 pub type Body = Full<Bytes>;
@@ -33,15 +37,57 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub max_request_bytes: usize,
     pub limits: ::remote_write::Limits,
+    pub api: ApiOptions,
+    /// One permit per query allowed to run at once (`--query.max-concurrency`); queries beyond
+    /// that wait for a permit until their deadline.
+    query_slots: Arc<Semaphore>,
+    started: SystemTime,
+}
+
+/// Settings of the query API, from the command line.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Lookback delta, sample limit, timeout and feature gates of every query.
+    pub engine: promql::EngineOptions,
+    /// Most queries evaluated at once.
+    pub max_concurrency: usize,
+    /// `--web.enable-admin-api`: serve the TSDB admin endpoints.
+    pub enable_admin: bool,
+    /// Every flag and its value, for `/api/v1/status/flags`.
+    pub flags: BTreeMap<String, String>,
+    /// The text of the loaded configuration file, for `/api/v1/status/config`.
+    pub config_yaml: Option<String>,
+    /// How retention reads in `/api/v1/status/runtimeinfo` (`15d`, `15d or 512MiB`).
+    pub storage_retention: String,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            engine: promql::EngineOptions::default(),
+            max_concurrency: 20,
+            enable_admin: false,
+            flags: BTreeMap::new(),
+            config_yaml: None,
+            storage_retention: "15d".into(),
+        }
+    }
 }
 
 impl AppState {
     pub fn new(metrics: Arc<Metrics>, max_request_bytes: usize) -> Self {
+        Self::with_api(metrics, max_request_bytes, ApiOptions::default())
+    }
+
+    pub fn with_api(metrics: Arc<Metrics>, max_request_bytes: usize, api: ApiOptions) -> Self {
         AppState {
             db: OnceLock::new(),
             metrics,
             max_request_bytes,
             limits: ::remote_write::Limits::default(),
+            query_slots: Arc::new(Semaphore::new(api.max_concurrency.max(1))),
+            api,
+            started: SystemTime::now(),
         }
     }
 
@@ -102,6 +148,7 @@ async fn route(
         }
         (&Method::GET | &Method::HEAD, "/-/ready") => status::ready(&state),
         (&Method::GET, "/api/v1/metadata") => status::metadata(&state, req.uri().query()),
+        (&Method::GET | &Method::HEAD, "/" | "/graph") => web::page(),
         (_, "/api/v1/write" | "/api/v1/read" | "/metrics" | "/-/healthy" | "/-/ready") => {
             response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }

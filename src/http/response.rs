@@ -1,6 +1,7 @@
 //! Small response builders.
 
 use super::Body;
+use super::api_v1::render::push_str;
 use bytes::Bytes;
 use hyper::{Response, StatusCode, header};
 
@@ -23,10 +24,14 @@ pub fn empty(status: StatusCode) -> Response<Body> {
     r
 }
 
-/// The Prometheus API's error envelope.
+/// The Prometheus API's error envelope, keys in Prometheus's order.
 pub fn api_error(status: StatusCode, error_type: &str, msg: &str) -> Response<Body> {
-    let body = serde_json::json!({"status": "error", "errorType": error_type, "error": msg});
-    with_type(status, "application/json", body.to_string().into_bytes())
+    let mut body = String::from("{\"status\":\"error\",\"errorType\":");
+    push_str(&mut body, error_type);
+    body.push_str(",\"error\":");
+    push_str(&mut body, msg);
+    body.push('}');
+    with_type(status, "application/json", body.into_bytes())
 }
 
 pub fn not_ready() -> Response<Body> {

@@ -1,23 +1,25 @@
-//! The metadata part of the Prometheus HTTP API: `/api/v1/series`, `/api/v1/labels`,
-//! `/api/v1/label/<name>/values` and `/api/v1/status/buildinfo`, with Prometheus's parameters
-//! (`match[]`, `start`, `end`, `limit`), JSON envelope and error types. Query evaluation
-//! (`/api/v1/query*`) arrives with the PromQL engine.
+//! The Prometheus HTTP API under `/api/v1/`: queries (`query`, `query_range`, `format_query`,
+//! `query_exemplars`), metadata (`series`, `labels`, `label/<name>/values`),
+//! status (`status/buildinfo`, `runtimeinfo`, `flags`, `config`, `tsdb`) and the TSDB admin
+//! endpoints, with Prometheus's parameters, JSON envelope, error types and status codes.
 
 pub mod params;
+mod parse_format;
+mod query;
+pub(super) mod render;
+mod series;
+mod status_api;
 
 use super::{AppState, Body, BodyError, read_body, response};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use params::{MAX_TIME, MIN_TIME, form_pairs, parse_time};
-use promql::storage::Querier;
-use promql::{Matcher, parse_series_selector};
-use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use params::{form_pairs, parse_time};
+use promql::{Matcher, QueryError, parse_series_selector};
 use std::sync::Arc;
 
 /// Parameters of one request, from the query string and a form body together.
 #[derive(Debug, Default)]
-struct Params(Vec<(String, String)>);
+pub(super) struct Params(Vec<(String, String)>);
 
 impl Params {
     fn get(&self, key: &str) -> Option<&str> {
@@ -25,6 +27,11 @@ impl Params {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A parameter that is absent or empty counts as not given, as Go's `FormValue` does.
+    fn nonempty(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.is_empty())
     }
 
     fn all(&self, key: &str) -> impl Iterator<Item = &str> {
@@ -35,23 +42,29 @@ impl Params {
     }
 
     fn time(&self, key: &str, default: i64) -> Result<i64, ApiError> {
-        match self.get(key) {
-            None | Some("") => Ok(default),
-            Some(v) => {
-                parse_time(v).map_err(|e| ApiError::bad(format!("invalid parameter {key:?}: {e}")))
-            }
+        match self.nonempty(key) {
+            None => Ok(default),
+            Some(v) => parse_time(v).map_err(|e| {
+                ApiError::bad(format!(
+                    "invalid parameter {key:?}: Invalid time value for '{key}': {e}"
+                ))
+            }),
         }
     }
 
     /// `limit`: 0 or absent means none.
     fn limit(&self) -> Result<usize, ApiError> {
-        match self.get("limit") {
-            None | Some("") => Ok(0),
-            Some(v) => v.parse::<usize>().map_err(|_| {
-                ApiError::bad(format!(
-                    "invalid parameter \"limit\": cannot parse {v:?} to a valid limit"
-                ))
-            }),
+        match self.nonempty("limit") {
+            None => Ok(0),
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n >= 0 => Ok(n as usize),
+                Ok(_) => Err(ApiError::bad(
+                    "invalid parameter \"limit\": limit must be non-negative",
+                )),
+                Err(_) => Err(ApiError::bad(format!(
+                    "invalid parameter \"limit\": strconv.Atoi: parsing {v:?}: invalid syntax"
+                ))),
+            },
         }
     }
 
@@ -67,8 +80,9 @@ impl Params {
     }
 }
 
+/// An error answer: Prometheus's `errorType` and the HTTP status that goes with it.
 #[derive(Debug)]
-struct ApiError {
+pub(super) struct ApiError {
     status: StatusCode,
     kind: &'static str,
     msg: String,
@@ -90,83 +104,145 @@ impl ApiError {
             msg: msg.into(),
         }
     }
+
+    fn from_query(e: &QueryError) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(e.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            kind: e.error_type(),
+            msg: e.to_string(),
+        }
+    }
+}
+
+/// A successful answer: rendered JSON `data` with its annotations, or nothing at all (Prometheus
+/// answers 204 when a handler has no data, as the admin endpoints do).
+#[derive(Debug)]
+pub(super) enum Reply {
+    Data {
+        data: String,
+        warnings: Vec<String>,
+        infos: Vec<String>,
+    },
+    NoContent,
+}
+
+impl Reply {
+    fn raw(data: String) -> Self {
+        Reply::Data {
+            data,
+            warnings: Vec::new(),
+            infos: Vec::new(),
+        }
+    }
+
+    fn json(v: impl serde::Serialize) -> Self {
+        Reply::raw(serde_json::to_string(&v).unwrap_or_else(|_| "null".into()))
+    }
+
+    fn with_warnings(mut self, w: Vec<String>) -> Self {
+        if let Reply::Data { warnings, .. } = &mut self {
+            warnings.extend(w);
+        }
+        self
+    }
+}
+
+/// The endpoints this module serves.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Query,
+    QueryRange,
+    FormatQuery,
+    QueryExemplars,
+    Series,
+    Labels,
+    LabelValues(String),
+    BuildInfo,
+    RuntimeInfo,
+    Flags,
+    Config,
+}
+
+impl Endpoint {
+    fn of(path: &str) -> Option<Endpoint> {
+        Some(match path {
+            "/api/v1/query" => Endpoint::Query,
+            "/api/v1/query_range" => Endpoint::QueryRange,
+            "/api/v1/format_query" => Endpoint::FormatQuery,
+            "/api/v1/query_exemplars" => Endpoint::QueryExemplars,
+            "/api/v1/series" => Endpoint::Series,
+            "/api/v1/labels" => Endpoint::Labels,
+            "/api/v1/status/buildinfo" => Endpoint::BuildInfo,
+            "/api/v1/status/runtimeinfo" => Endpoint::RuntimeInfo,
+            "/api/v1/status/flags" => Endpoint::Flags,
+            "/api/v1/status/config" => Endpoint::Config,
+            _ => Endpoint::LabelValues(label_values_name(path)?),
+        })
+    }
+
+    /// The methods Prometheus registers for the endpoint.
+    fn allows(&self, m: &Method) -> bool {
+        match self {
+            Endpoint::BuildInfo | Endpoint::RuntimeInfo | Endpoint::Flags | Endpoint::Config => {
+                m == Method::GET
+            }
+            Endpoint::LabelValues(_) => m == Method::GET,
+            _ => matches!(*m, Method::GET | Method::POST),
+        }
+    }
+
+    /// Whether the endpoint reads storage, and so waits for the WAL replay.
+    fn needs_db(&self) -> bool {
+        matches!(
+            self,
+            Endpoint::Query
+                | Endpoint::QueryRange
+                | Endpoint::Series
+                | Endpoint::Labels
+                | Endpoint::LabelValues(_)
+        )
+    }
 }
 
 /// Serves a request under `/api/v1/` that this module knows, or `None`.
 pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Response<Body>> {
-    let path = req.uri().path().to_string();
-    let known = matches!(
-        path.as_str(),
-        "/api/v1/series" | "/api/v1/labels" | "/api/v1/status/buildinfo"
-    ) || label_values_name(&path).is_some();
-    if !known {
-        return None;
-    }
-    if !matches!(*req.method(), Method::GET | Method::POST) {
-        return Some(response::api_error(
+    let endpoint = Endpoint::of(req.uri().path())?;
+    if !endpoint.allows(req.method()) {
+        return Some(response::text(
             StatusCode::METHOD_NOT_ALLOWED,
-            "bad_data",
-            "method not allowed",
+            "Method Not Allowed\n",
         ));
     }
-    if path == "/api/v1/status/buildinfo" {
-        return Some(success(buildinfo(), Vec::new()));
-    }
-    let Some(db) = state.db.get().cloned() else {
+    let db = state.db.get().cloned();
+    if endpoint.needs_db() && db.is_none() {
         return Some(response::not_ready());
-    };
+    }
     let params = match read_params(state, req).await {
         Ok(p) => p,
         Err(e) => return Some(error(e)),
     };
-    let result = tokio::task::spawn_blocking(move || -> Result<(Value, Vec<String>), ApiError> {
-        let start = params.time("start", MIN_TIME)?;
-        let end = params.time("end", MAX_TIME)?;
-        if end < start {
-            return Err(ApiError::bad(
-                "invalid parameter \"end\": end timestamp must not be before start time",
-            ));
+    let result = match (endpoint, db) {
+        (Endpoint::Query, Some(db)) => query::instant(state, db, params).await,
+        (Endpoint::QueryRange, Some(db)) => query::range(state, db, params).await,
+        (Endpoint::Series, Some(db)) => series::handle(db, params, series::Lookup::Series).await,
+        (Endpoint::Labels, Some(db)) => {
+            series::handle(db, params, series::Lookup::LabelNames).await
         }
-        let limit = params.limit()?;
-        let selectors = params.selectors()?;
-        let q = db.db_querier(start, end);
-        let storage = |e: promql::StorageError| ApiError::internal(e.to_string());
-        if path == "/api/v1/series" {
-            if selectors.is_empty() {
-                return Err(ApiError::bad("no match[] parameter provided"));
-            }
-            let mut all = BTreeSet::new();
-            for m in &selectors {
-                all.extend(q.series_labels(start, end, m).map_err(storage)?);
-            }
-            let series: Vec<Value> = all
-                .iter()
-                .map(|l| {
-                    Value::Object(
-                        l.iter()
-                            .map(|l| (l.name.clone(), Value::String(l.value.clone())))
-                            .collect(),
-                    )
-                })
-                .collect();
-            return Ok(truncate(series, limit));
+        (Endpoint::LabelValues(name), Some(db)) => {
+            series::handle(db, params, series::Lookup::LabelValues(name)).await
         }
-        let names: Vec<String> = if path == "/api/v1/labels" {
-            union(&selectors, |m| q.label_names(m)).map_err(storage)?
-        } else {
-            let name = label_values_name(&path).unwrap_or_default();
-            union(&selectors, |m| q.label_values(&name, m)).map_err(storage)?
-        };
-        Ok(truncate(
-            names.into_iter().map(Value::String).collect(),
-            limit,
-        ))
-    })
-    .await;
+        (Endpoint::FormatQuery, _) => parse_format::format_query(&params),
+        (Endpoint::QueryExemplars, _) => status_api::query_exemplars(&params),
+        (Endpoint::BuildInfo, _) => Ok(Reply::json(status_api::buildinfo())),
+        (Endpoint::RuntimeInfo, db) => Ok(status_api::runtimeinfo(state, db.as_deref())),
+        (Endpoint::Flags, _) => Ok(Reply::json(&state.api.flags)),
+        (Endpoint::Config, _) => Ok(status_api::config(state)),
+        (_, None) => return Some(response::not_ready()),
+    };
     Some(match result {
-        Ok(Ok((data, warnings))) => success(data, warnings),
-        Ok(Err(e)) => error(e),
-        Err(e) => error(ApiError::internal(e.to_string())),
+        Ok(reply) => success(reply),
+        Err(e) => error(e),
     })
 }
 
@@ -178,30 +254,6 @@ fn label_values_name(path: &str) -> Option<String> {
     (!name.is_empty() && !name.contains('/')).then(|| params::percent_decode(name))
 }
 
-/// Label names or values over the union of the selectors (all series when there are none).
-fn union(
-    selectors: &[Vec<Matcher>],
-    f: impl Fn(&[Matcher]) -> Result<Vec<String>, promql::StorageError>,
-) -> Result<Vec<String>, promql::StorageError> {
-    if selectors.is_empty() {
-        return f(&[]);
-    }
-    let mut all = BTreeSet::new();
-    for m in selectors {
-        all.extend(f(m)?);
-    }
-    Ok(all.into_iter().collect())
-}
-
-fn truncate(mut items: Vec<Value>, limit: usize) -> (Value, Vec<String>) {
-    let mut warnings = Vec::new();
-    if limit > 0 && items.len() > limit {
-        items.truncate(limit);
-        warnings.push("results truncated due to limit".to_string());
-    }
-    (Value::Array(items), warnings)
-}
-
 async fn read_params(state: &AppState, req: Request<Incoming>) -> Result<Params, ApiError> {
     let mut pairs = form_pairs(req.uri().query().unwrap_or(""));
     let is_form = req
@@ -209,39 +261,34 @@ async fn read_params(state: &AppState, req: Request<Incoming>) -> Result<Params,
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if req.method() == Method::POST && is_form {
+    // Go's `ParseForm` reads the body of POST, PUT and PATCH; body values come first.
+    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) && is_form {
         let body = read_body(req, state.max_request_bytes)
             .await
             .map_err(|e| match e {
                 BodyError::TooLarge => ApiError::bad("request body too large"),
                 BodyError::Failed(m) => ApiError::bad(m),
             })?;
-        pairs.extend(form_pairs(&String::from_utf8_lossy(&body)));
+        let mut body_pairs = form_pairs(&String::from_utf8_lossy(&body));
+        body_pairs.extend(pairs);
+        pairs = body_pairs;
     }
     Ok(Params(pairs))
 }
 
-fn buildinfo() -> Value {
-    json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "revision": "",
-        "branch": "",
-        "buildUser": "",
-        "buildDate": "",
-        "goVersion": "",
-    })
-}
-
-fn success(data: Value, warnings: Vec<String>) -> Response<Body> {
-    let mut body = json!({"status": "success", "data": data});
-    if !warnings.is_empty() {
-        body["warnings"] = json!(warnings);
+fn success(reply: Reply) -> Response<Body> {
+    match reply {
+        Reply::NoContent => response::empty(StatusCode::NO_CONTENT),
+        Reply::Data {
+            data,
+            warnings,
+            infos,
+        } => response::with_type(
+            StatusCode::OK,
+            "application/json",
+            render::success_envelope(&data, &warnings, &infos).into_bytes(),
+        ),
     }
-    response::with_type(
-        StatusCode::OK,
-        "application/json",
-        body.to_string().into_bytes(),
-    )
 }
 
 fn error(e: ApiError) -> Response<Body> {

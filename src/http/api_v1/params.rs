@@ -58,6 +58,27 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     parse_rfc3339(s).ok_or_else(bad)
 }
 
+/// Parses a duration as Prometheus's API does: seconds as a float (`15`, `0.5`) or the
+/// duration syntax (`1m30s`). Returns nanoseconds, Go's `time.Duration`.
+pub fn parse_duration_ns(s: &str) -> Result<i64, String> {
+    if let Ok(f) = s.parse::<f64>() {
+        if f.is_nan() {
+            return Err(format!("cannot parse {s:?} to a valid duration"));
+        }
+        let ns = f * 1e9;
+        if ns >= i64::MAX as f64 || ns <= i64::MIN as f64 {
+            return Err(format!(
+                "cannot parse {s:?} to a valid duration. It overflows int64"
+            ));
+        }
+        return Ok(ns as i64);
+    }
+    crate::config::parse_duration(s)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .ok_or_else(|| format!("cannot parse {s:?} to a valid duration"))
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
 fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -144,5 +165,28 @@ mod tests {
         assert!(parse_time("yesterday").is_err());
         assert!(parse_time("NaN").is_err());
         assert!(parse_time("2023-13-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ns("15"), Ok(15_000_000_000));
+        assert_eq!(parse_duration_ns("0.5"), Ok(500_000_000));
+        assert_eq!(parse_duration_ns("-1"), Ok(-1_000_000_000));
+        assert_eq!(parse_duration_ns("1m30s"), Ok(90_000_000_000));
+        assert_eq!(parse_duration_ns("250ms"), Ok(250_000_000));
+        assert_eq!(
+            parse_duration_ns("x"),
+            Err("cannot parse \"x\" to a valid duration".into())
+        );
+        assert_eq!(
+            parse_duration_ns(""),
+            Err("cannot parse \"\" to a valid duration".into())
+        );
+        assert!(
+            parse_duration_ns("1e300")
+                .unwrap_err()
+                .contains("overflows int64")
+        );
+        assert!(parse_duration_ns("NaN").is_err());
     }
 }
