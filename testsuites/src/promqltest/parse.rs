@@ -394,7 +394,7 @@ fn parse_expect(l: &str, ev: &mut Eval) -> Result<(), String> {
     };
     match ty {
         "fail" => {
-            if matches!(ev.fail, Some(_)) && !matches!(ev.fail, Some(MsgMatch::Any)) {
+            if ev.fail.is_some() && !matches!(ev.fail, Some(MsgMatch::Any)) {
                 return Err(
                     "invalid expect lines, multiple expect fail lines are not allowed".into(),
                 );
