@@ -21,6 +21,9 @@
 //! assert!(notes.is_empty());
 //! ```
 //!
+//! `histogram_fraction(lower, upper, b)` works on the same groups with
+//! [`bucket_fraction`]`(lower, upper, &mut buckets)`, which returns the value alone.
+//!
 //! The quantile value itself needs no other annotation; the invalid-`q` warning
 //! ([`notes::invalid_quantile_warning`]) is given once per call by the evaluator, for `q` NaN
 //! or outside [0, 1], and the NaN-observation infos ([`notes::quantile_nan_result_info`],
@@ -127,6 +130,72 @@ pub fn bucket_quantile(q: f64, buckets: &mut [Bucket]) -> BucketQuantile {
         rank -= buckets[b - 1].count;
     }
     result(start + (end - start) * (rank / count))
+}
+
+/// `histogram_fraction(lower, upper, b)` over classic buckets: the estimated fraction of
+/// observations in `(lower, upper]`, interpolating linearly inside the buckets the bounds fall
+/// in (the share of the +Inf bucket above its lower bound is taken to be 0).
+///
+/// - no +Inf bucket, no observations, or a NaN bound give NaN; `lower >= upper` gives 0;
+/// - buckets are sorted, merged and made monotonic as for [`bucket_quantile`];
+/// - as in Prometheus 3.5, the lowest bucket reaches down to -Inf, so a bound inside it
+///   yields NaN (later Prometheus versions use 0 when that bucket's bound is positive).
+pub fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [Bucket]) -> f64 {
+    buckets.sort_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
+    match buckets.last() {
+        Some(b) if b.upper_bound == f64::INFINITY => {}
+        _ => return f64::NAN,
+    }
+    let len = coalesce(buckets);
+    let buckets = &mut buckets[..len];
+    ensure_monotonic(buckets);
+    let total = buckets[len - 1].count;
+    if total == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+
+    // `rank` is the number of observations below the current bucket.
+    let mut rank = 0.0;
+    let (mut lower_rank, mut upper_rank) = (None, None);
+    for (i, b) in buckets.iter().enumerate() {
+        let lo = if i == 0 {
+            f64::NEG_INFINITY
+        } else {
+            buckets[i - 1].upper_bound
+        };
+        let hi = b.upper_bound;
+        let interpolate = |v: f64| rank + (b.count - rank) * (v - lo) / (hi - lo);
+        if lower_rank.is_none() && lo >= lower {
+            lower_rank = Some(rank);
+        }
+        if upper_rank.is_none() && lo >= upper {
+            upper_rank = Some(rank);
+        }
+        if lower_rank.is_some() && upper_rank.is_some() {
+            break;
+        }
+        if lower_rank.is_none() && lo < lower && hi > lower {
+            lower_rank = Some(interpolate(lower));
+        }
+        if upper_rank.is_none() && lo < upper && hi > upper {
+            upper_rank = Some(interpolate(upper));
+        }
+        if lower_rank.is_some() && upper_rank.is_some() {
+            break;
+        }
+        rank = b.count;
+    }
+    // A bound above every bucket boundary counts everything below it.
+    // (A NaN rank stays NaN.)
+    let clamp = |r: Option<f64>| match r {
+        Some(r) if r > total => total,
+        Some(r) => r,
+        None => total,
+    };
+    (clamp(upper_rank) - clamp(lower_rank)) / total
 }
 
 /// Go's `sort.Search`: the smallest `i` in `[0, n)` with `pred(i)`, or `n`, by bisection

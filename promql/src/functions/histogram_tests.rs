@@ -147,3 +147,59 @@ fn almost_equal_is_relative() {
     assert!(!almost_equal(0.0, 1e-300, 1e-12));
     assert!(almost_equal(0.0, 0.0, 1e-12));
 }
+
+#[test]
+fn fractions_interpolate_inside_buckets() {
+    let frac =
+        |lo: f64, hi: f64, buckets: &[Bucket]| bucket_fraction(lo, hi, &mut buckets.to_vec());
+    // testhistogram2 at 50m: 10 observations each in (0,2], (2,4], (4,6].
+    let h2 = [b(0., 0.), b(2., 10.), b(4., 20.), b(6., 30.), b(INF, 30.)];
+    assert!(close(frac(0., 4., &h2), 2.0 / 3.0));
+    assert!(close(frac(0., 6., &h2), 1.0));
+    assert!(close(frac(0., 3.5, &h2), 17.5 / 30.0));
+    assert!(close(frac(f64::NEG_INFINITY, 3.0, &h2), 0.5));
+    assert!(close(frac(5.0, INF, &h2), 1.0 / 6.0));
+    // testhistogram3: the positive one has 70 of 110 observations up to 0.2.
+    let positive = [
+        b(0., 0.),
+        b(0.1, 50.),
+        b(0.2, 70.),
+        b(1.0, 110.),
+        b(INF, 110.),
+    ];
+    assert!(close(frac(0., 0.2, &positive), 70.0 / 110.0));
+    let negative = [
+        b(-0.25, 0.),
+        b(-0.2, 10.),
+        b(-0.1, 20.),
+        b(0.3, 20.),
+        b(INF, 20.),
+    ];
+    assert_eq!(frac(0., 0.2, &negative), 0.0);
+    // Observations in the +Inf bucket sit at +Inf.
+    assert_eq!(frac(1., 1e9, &[b(1., 5.), b(INF, 10.)]), 0.0);
+    assert_eq!(frac(1., INF, &[b(1., 5.), b(INF, 10.)]), 0.5);
+}
+
+#[test]
+fn fraction_special_cases() {
+    let frac =
+        |lo: f64, hi: f64, buckets: &[Bucket]| bucket_fraction(lo, hi, &mut buckets.to_vec());
+    let h = [b(1., 1.), b(2., 3.), b(3., 6.), b(INF, 100.)];
+    assert_eq!(frac(2., 1., &h), 0.0);
+    assert!(frac(f64::NAN, 1., &h).is_nan());
+    assert!(frac(0., f64::NAN, &h).is_nan());
+    assert!(
+        frac(0., 1., &[b(1., 1.), b(2., 2.)]).is_nan(),
+        "no +Inf bucket"
+    );
+    assert!(
+        frac(0., 1., &[b(1., 0.), b(INF, 0.)]).is_nan(),
+        "no observations"
+    );
+    assert!(frac(0., 1., &[]).is_nan());
+    // Prometheus 3.5: the lowest bucket reaches to -Inf, so 0 inside it gives NaN.
+    assert!(frac(0.0, 1.5, &h).is_nan());
+    // Bounds on bucket boundaries need no interpolation.
+    assert!(close(frac(1.0, 3.0, &h), 0.05));
+}

@@ -143,6 +143,8 @@ static FUNCTIONS: &[FunctionDef] = &[
     engine("absent", false, false),
     engine("absent_over_time", false, false),
     engine("histogram_quantile", false, false),
+    // Classic buckets through `histogram::bucket_fraction`, grouped like histogram_quantile.
+    engine("histogram_fraction", false, false),
     engine("label_join", true, false),
     engine("label_replace", true, false),
     engine("pi", false, false),
