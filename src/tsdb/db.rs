@@ -1,12 +1,14 @@
 //! The database: opens the data directory, replays the WAL into the head, and keeps the
 //! on-disk state in shape — cutting the head into blocks, compacting blocks, applying
-//! retention — while appenders and queriers work concurrently.
+//! retention — while appenders and queriers work concurrently. Deletes live in [`delete`].
+
+mod delete;
 
 use crate::appender::{Appender, Metadata};
 use crate::metrics::{Gauges, Metrics};
 use crate::tsdb::block::{self, Block, ChunkData};
 use crate::tsdb::chunkenc::Encoding;
-use crate::tsdb::head::{Head, HeadAppender, HeadOptions};
+use crate::tsdb::head::{self as head_mod, Head, HeadAppender, HeadOptions};
 use crate::tsdb::options::DbOptions;
 use crate::tsdb::querier::{BlockList, DbQuerier};
 use crate::tsdb::wal::{self, Record, Wal};
@@ -180,9 +182,14 @@ impl Db {
         };
 
         let series = self.head.all_series();
+        // Deletes wait for maintenance, so these are all the tombstones of the cut range.
+        let stones = self.head.tombstones();
         let mut writer = block::BlockWriter::create(&self.opts.dir, start, boundary, 1, vec![])?;
         for s in &series {
-            let chunks = s.lock().chunks_before(boundary);
+            let mut chunks = s.lock().chunks_before(boundary);
+            if let Some(deleted) = stones.get(s.id) {
+                chunks = head_mod::without_deleted(chunks, deleted);
+            }
             if chunks.is_empty() {
                 continue;
             }
@@ -207,6 +214,7 @@ impl Db {
         }
         drop(series);
         let removed = self.head.gc();
+        self.head.truncate_tombstones(boundary);
         self.metrics
             .series_removed
             .fetch_add(removed as u64, Ordering::Relaxed);
@@ -270,19 +278,7 @@ impl Db {
             Some(meta) => Some(Arc::new(Block::open(&self.opts.dir.join(&meta.id))?)),
             None => None,
         };
-        {
-            let ids: HashSet<&str> = group.iter().map(|b| b.meta().id.as_str()).collect();
-            let mut g = self.blocks.write().unwrap_or_else(|e| e.into_inner());
-            g.retain(|b| !ids.contains(b.meta().id.as_str()));
-            if let Some(b) = new_block {
-                g.push(b);
-            }
-            g.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
-        }
-        self.doomed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(group.iter().cloned());
+        self.replace_blocks(&group, new_block);
         self.metrics.compactions.fetch_add(1, Ordering::Relaxed);
         info!(
             inputs = group.len(),
@@ -290,6 +286,23 @@ impl Db {
             "compacted blocks"
         );
         Ok(true)
+    }
+
+    /// Swaps `old` for `new` in the block list; `old` is deleted once no querier holds it.
+    fn replace_blocks(&self, old: &[Arc<Block>], new: Option<Arc<Block>>) {
+        {
+            let ids: HashSet<&str> = old.iter().map(|b| b.meta().id.as_str()).collect();
+            let mut g = self.blocks.write().unwrap_or_else(|e| e.into_inner());
+            g.retain(|b| !ids.contains(b.meta().id.as_str()));
+            if let Some(b) = new {
+                g.push(b);
+            }
+            g.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
+        }
+        self.doomed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(old.iter().cloned());
     }
 
     fn apply_retention(&self) {
@@ -451,12 +464,14 @@ fn replay_wal(dir: &Path, head: &Head) -> Result<u64> {
                     );
                 }
             }
-            #[allow(unreachable_patterns)]
-            _ => {}
+            Record::Tombstones(stones) => {
+                head.add_tombstones(delete::replayed_stones(head, stones));
+            }
         }
         Ok(())
     })?;
     head.gc();
+    head.truncate_tombstones(head.min_valid_time());
     Ok(applied)
 }
 

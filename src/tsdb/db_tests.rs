@@ -7,9 +7,9 @@ use crate::tsdb::{Db, DbOptions};
 use promql::{Labels, MatchOp, Matcher};
 use std::sync::Arc;
 
-const MIN: i64 = 60_000;
+pub(super) const MIN: i64 = 60_000;
 
-fn opts(dir: &std::path::Path) -> DbOptions {
+pub(super) fn opts(dir: &std::path::Path) -> DbOptions {
     let mut o = DbOptions::new(dir);
     o.min_block_duration = 10 * MIN;
     o.max_block_duration = 90 * MIN;
@@ -17,7 +17,7 @@ fn opts(dir: &std::path::Path) -> DbOptions {
     o
 }
 
-fn series(i: usize) -> Labels {
+pub(super) fn series(i: usize) -> Labels {
     Labels::from_pairs([
         ("__name__", "node_cpu_seconds_total".to_string()),
         ("cpu", i.to_string()),
@@ -26,7 +26,7 @@ fn series(i: usize) -> Labels {
 }
 
 /// Writes `n` series with one sample every 15 s over `[from, to)`.
-fn write(db: &Db, n: usize, from: i64, to: i64) {
+pub(super) fn write(db: &Db, n: usize, from: i64, to: i64) {
     let mut t = from;
     while t < to {
         let mut app = db.appender();
@@ -39,7 +39,7 @@ fn write(db: &Db, n: usize, from: i64, to: i64) {
     }
 }
 
-fn read_all(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn read_all(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let m = Matcher::new(MatchOp::Regex, "__name__", ".+").unwrap();
     db.db_querier(mint, maxt)
         .select_series(mint, maxt, &[m])
@@ -49,7 +49,7 @@ fn read_all(db: &Db, mint: i64, maxt: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
         .collect()
 }
 
-fn expected(n: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+pub(super) fn expected(n: usize, from: i64, to: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let mut out: Vec<_> = (0..n)
         .map(|i| {
             let samples = (from..to)

@@ -8,6 +8,7 @@ pub mod head;
 pub mod options;
 pub mod postings;
 pub mod querier;
+pub mod tombstones;
 pub mod wal;
 
 pub use db::Db;
@@ -16,3 +17,5 @@ pub use querier::DbQuerier;
 
 #[cfg(test)]
 mod db_tests;
+#[cfg(test)]
+mod delete_tests;

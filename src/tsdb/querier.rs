@@ -4,9 +4,15 @@
 //! samples that several sources hold for the same timestamp are kept once (the newest source
 //! wins: the head over blocks, a later block over an earlier one).
 //!
+//! Tombstones (deleted intervals) are applied per source before merging: deleted samples are
+//! never returned, and a series left without samples in the range is not returned by any
+//! method (see [`deleted`] for how that is judged cheaply).
+//!
 //! The head is read before the block list is looked at. A head cut publishes its new block
 //! before it truncates the head, so whichever side of a cut a read falls on, it sees the data
 //! in the head, in the block, or in both — never in neither.
+
+mod deleted;
 
 use crate::tsdb::block::Block;
 use crate::tsdb::chunkenc::{self, Encoding};
@@ -51,9 +57,13 @@ impl DbQuerier {
             Ok(())
         };
         let mut head_part = Vec::new();
+        let head_stones = self.head.tombstones();
         for s in self.head.select(matchers) {
             let mut samples = Vec::new();
             s.lock().samples_in(mint, maxt, &mut samples);
+            if let Some(d) = head_stones.get(s.id) {
+                d.remove_deleted(&mut samples, 0);
+            }
             budget(samples.len())?;
             if !samples.is_empty() {
                 head_part.push((s.labels.clone(), samples));
@@ -64,16 +74,25 @@ impl DbQuerier {
             if meta.max_time <= mint || meta.min_time > maxt {
                 continue;
             }
+            let stones = b.tombstones();
             for id in b.select(matchers).iter() {
                 let (labels, chunks) = b.series(id).map_err(storage_err)?;
+                let deleted = stones.get(id);
                 let out = merged.entry(labels).or_default();
                 let before = out.len();
                 for c in chunks.iter().filter(|c| c.maxt >= mint && c.mint <= maxt) {
+                    if deleted.is_some_and(|d| d.covers(c.mint.max(mint), c.maxt.min(maxt))) {
+                        continue;
+                    }
                     let (enc, data) = b.read_chunk(c).map_err(storage_err)?;
                     let enc = Encoding::from_u8(enc).ok_or_else(|| {
                         StorageError::Corrupt(format!("unknown chunk encoding {enc}"))
                     })?;
+                    let start = out.len();
                     decode_range(enc, &data, mint, maxt, out)?;
+                    if let Some(d) = deleted {
+                        d.remove_deleted(out, start);
+                    }
                 }
                 budget(out.len() - before)?;
             }
@@ -96,29 +115,93 @@ impl DbQuerier {
     }
 
     /// The label sets of the series matching `matchers` that have samples within
-    /// `[mint, maxt]`, sorted. Judged from chunk bounds, without decoding samples.
+    /// `[mint, maxt]`, sorted. Judged from chunk bounds, without decoding samples, except for
+    /// chunks that tombstones cover in part.
     pub fn series_labels(
         &self,
         mint: i64,
         maxt: i64,
         matchers: &[Matcher],
     ) -> Result<Vec<Labels>, StorageError> {
+        let head_stones = self.head.tombstones();
         let mut out: BTreeSet<Labels> = self
             .head
             .select(matchers)
             .into_iter()
-            .filter(|s| s.lock().overlaps(mint, maxt))
+            .filter(|s| {
+                let d = s.lock();
+                match head_stones.get(s.id) {
+                    Some(del) => deleted::head_series_live(&d, del, mint, maxt),
+                    None => d.overlaps(mint, maxt),
+                }
+            })
             .map(|s| s.labels.clone())
             .collect();
         for b in self.blocks_in(mint, maxt) {
+            let stones = b.tombstones();
             for id in b.select(matchers).iter() {
                 let (labels, chunks) = b.series(id).map_err(storage_err)?;
-                if chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
+                let live = match stones.get(id) {
+                    Some(del) => deleted::block_series_live(&b, &chunks, del, mint, maxt)?,
+                    None => chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt),
+                };
+                if live {
                     out.insert(labels);
                 }
             }
         }
         Ok(out.into_iter().collect())
+    }
+
+    /// Label names of the head series matching `matchers`, leaving out series whose samples
+    /// in the querier's range are all deleted.
+    fn head_label_names(&self, matchers: &[Matcher]) -> Vec<String> {
+        match self.head_live_selection(matchers) {
+            Some(selected) => self.head.label_names_of(&selected),
+            None => self.head.label_names(matchers),
+        }
+    }
+
+    fn head_label_values(&self, name: &str, matchers: &[Matcher]) -> Vec<String> {
+        match self.head_live_selection(matchers) {
+            Some(selected) => self.head.label_values_of(name, &selected),
+            None => self.head.label_values(name, matchers),
+        }
+    }
+
+    /// The head series matching `matchers` minus the deleted ones, or `None` when no
+    /// matching series is left empty by tombstones (the usual case: then the index answers).
+    fn head_live_selection(&self, matchers: &[Matcher]) -> Option<roaring::RoaringBitmap> {
+        let stones = self.head.tombstones();
+        if stones.is_empty() {
+            return None;
+        }
+        let mut selected = self.head.select_ids(matchers);
+        let dead = deleted::head_dead(&self.head, &stones, &selected, self.mint, self.maxt);
+        if dead.is_empty() {
+            return None;
+        }
+        selected -= dead;
+        Some(selected)
+    }
+
+    /// Like [`Self::head_live_selection`], for a block.
+    fn block_live_selection(
+        &self,
+        b: &Block,
+        matchers: &[Matcher],
+    ) -> Result<Option<roaring::RoaringBitmap>, StorageError> {
+        let stones = b.tombstones();
+        if stones.is_empty() {
+            return Ok(None);
+        }
+        let mut selected = b.select(matchers);
+        let dead = deleted::block_dead(b, &stones, &selected, self.mint, self.maxt)?;
+        if dead.is_empty() {
+            return Ok(None);
+        }
+        selected -= dead;
+        Ok(Some(selected))
     }
 
     /// The blocks overlapping `[mint, maxt]` right now, oldest first.
@@ -199,18 +282,24 @@ impl Querier for DbQuerier {
     }
 
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
-        let mut names: BTreeSet<String> = self.head.label_names(matchers).into_iter().collect();
+        let mut names: BTreeSet<String> = self.head_label_names(matchers).into_iter().collect();
         for b in self.blocks_in(self.mint, self.maxt) {
-            names.extend(b.label_names(matchers).map_err(storage_err)?);
+            match self.block_live_selection(&b, matchers)? {
+                Some(selected) => names.extend(b.label_names_of(&selected)),
+                None => names.extend(b.label_names(matchers).map_err(storage_err)?),
+            }
         }
         Ok(names.into_iter().collect())
     }
 
     fn label_values(&self, name: &str, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
         let mut vals: BTreeSet<String> =
-            self.head.label_values(name, matchers).into_iter().collect();
+            self.head_label_values(name, matchers).into_iter().collect();
         for b in self.blocks_in(self.mint, self.maxt) {
-            vals.extend(b.label_values(name, matchers).map_err(storage_err)?);
+            match self.block_live_selection(&b, matchers)? {
+                Some(selected) => vals.extend(b.label_values_of(name, &selected)),
+                None => vals.extend(b.label_values(name, matchers).map_err(storage_err)?),
+            }
         }
         Ok(vals.into_iter().collect())
     }

@@ -6,14 +6,20 @@
 //! a run of several is decoded, merged sample by sample and re-encoded. When two inputs hold a
 //! sample at the same timestamp, the sample of the input with the greater
 //! `(max_time, id)` wins: the block covering later time, or at equal range the newer block.
+//!
+//! Tombstones of the inputs are applied on the way: a chunk touched by a deleted interval is
+//! decoded and its surviving samples re-encoded, a series left with nothing is not written,
+//! and the output block has no tombstones. [`rewrite`] uses the same path to purge one block.
 
 use super::meta::{BlockDesc, BlockMeta};
 use super::reader::Block;
 use super::writer::BlockWriter;
 use super::{ChunkData, ChunkMeta, Error, Result};
 use crate::tsdb::chunkenc::{self, Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK};
+use crate::tsdb::tombstones::{Intervals, Tombstones};
 use promql::{Labels, SampleIterator};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Merges `blocks` into one new block in `data_dir` covering `[min, max)` of all their ranges,
 /// with `level = max(levels) + 1`, `sources` the union of theirs and `parents` the inputs.
@@ -47,18 +53,48 @@ pub fn compact(data_dir: &Path, blocks: &[&Block]) -> Result<Option<BlockMeta>> 
         .iter()
         .flat_map(|b| b.meta().compaction.sources.iter().cloned())
         .collect();
-    let mut w = BlockWriter::create(data_dir, min_time, max_time, level, sources)?;
-    w.set_parents(
-        order
-            .iter()
-            .map(|b| BlockDesc {
-                id: b.meta().id.clone(),
-                min_time: b.meta().min_time,
-                max_time: b.meta().max_time,
-            })
-            .collect(),
-    );
+    let parents = order
+        .iter()
+        .map(|b| BlockDesc {
+            id: b.meta().id.clone(),
+            min_time: b.meta().min_time,
+            max_time: b.meta().max_time,
+        })
+        .collect();
+    let w = BlockWriter::create(data_dir, min_time, max_time, level, sources)?;
+    write_merged(w, parents, &order)
+}
 
+/// Writes `block` again without the data its tombstones delete, as a new block with the same
+/// range, level and sources, and the old block as its only parent (so that a restart after a
+/// crash, finding both, drops the old one). The old block is not deleted. Returns `None` (and
+/// writes nothing) if no sample survives.
+pub fn rewrite(data_dir: &Path, block: &Block) -> Result<Option<BlockMeta>> {
+    let m = block.meta();
+    let w = BlockWriter::create(
+        data_dir,
+        m.min_time,
+        m.max_time,
+        m.compaction.level,
+        m.compaction.sources.clone(),
+    )?;
+    let parent = BlockDesc {
+        id: m.id.clone(),
+        min_time: m.min_time,
+        max_time: m.max_time,
+    };
+    write_merged(w, vec![parent], &[block])
+}
+
+/// Streams the merge of `order` (ranked by precedence) into `w` and finishes it.
+fn write_merged(
+    mut w: BlockWriter,
+    parents: Vec<BlockDesc>,
+    order: &[&Block],
+) -> Result<Option<BlockMeta>> {
+    w.set_parents(parents);
+    let stones: Vec<Arc<Tombstones>> = order.iter().map(|b| b.tombstones()).collect();
+    let mut deleted: Vec<Option<&Intervals>> = vec![None; order.len()];
     let mut cursors = order
         .iter()
         .map(|b| Cursor::new(b))
@@ -73,14 +109,17 @@ pub fn compact(data_dir: &Path, blocks: &[&Block]) -> Result<Option<BlockMeta>> 
             .cloned();
         let Some(labels) = next else { break };
         parts.clear();
+        deleted.fill(None);
         for (rank, c) in cursors.iter_mut().enumerate() {
             if c.current.as_ref().is_some_and(|s| s.0 == labels) {
+                let id = c.current_id();
                 if let Some((_, chunks)) = c.advance()? {
+                    deleted[rank] = stones[rank].get(id);
                     parts.extend(chunks.into_iter().map(|m| (rank, m)));
                 }
             }
         }
-        merge_series(&order, &mut parts, &mut out)?;
+        merge_series(order, &deleted, &mut parts, &mut out)?;
         let data: Vec<ChunkData<'_>> = out
             .iter()
             .map(|c: &OwnedChunk| ChunkData {
@@ -116,6 +155,11 @@ impl<'a> Cursor<'a> {
         Ok(c)
     }
 
+    /// The id of the current series in its block.
+    fn current_id(&self) -> u32 {
+        self.next.saturating_sub(1)
+    }
+
     /// Returns the current series and moves to the next one.
     fn advance(&mut self) -> Result<Option<(Labels, Vec<ChunkMeta>)>> {
         let next = if self.next < self.block.num_series() {
@@ -145,10 +189,12 @@ struct OwnedChunk {
     data: Vec<u8>,
 }
 
-/// Merges one series' chunks from several inputs (`(rank, meta)`, rank indexing `order`) into
-/// `out`, in time order without overlaps.
+/// Merges one series' chunks from several inputs (`(rank, meta)`, rank indexing `order` and
+/// `deleted`, the series' deleted intervals in each input) into `out`, in time order without
+/// overlaps.
 fn merge_series(
     order: &[&Block],
+    deleted: &[Option<&Intervals>],
     parts: &mut [(usize, ChunkMeta)],
     out: &mut Vec<OwnedChunk>,
 ) -> Result<()> {
@@ -163,8 +209,9 @@ fn merge_series(
             run_maxt = run_maxt.max(parts[end].1.maxt);
             end += 1;
         }
-        if end == i + 1 {
-            let (rank, m) = parts[i];
+        let (rank, m) = parts[i];
+        let touched = deleted[rank].is_some_and(|d| d.overlaps(m.mint, m.maxt));
+        if end == i + 1 && !touched {
             let (encoding, data) = order[rank].read_chunk(&m)?;
             out.push(OwnedChunk {
                 mint: m.mint,
@@ -173,17 +220,19 @@ fn merge_series(
                 data,
             });
         } else {
-            merge_run(order, &parts[i..end], out)?;
+            merge_run(order, deleted, &parts[i..end], out)?;
         }
         i = end;
     }
     Ok(())
 }
 
-/// Decodes overlapping chunks, keeps one sample per timestamp (the highest-ranked input's),
-/// and re-encodes them as Strata chunks of up to `TARGET_SAMPLES_PER_CHUNK` samples.
+/// Decodes overlapping chunks, drops deleted samples, keeps one sample per timestamp (the
+/// highest-ranked input's), and re-encodes them as Strata chunks of up to
+/// `TARGET_SAMPLES_PER_CHUNK` samples.
 fn merge_run(
     order: &[&Block],
+    deleted: &[Option<&Intervals>],
     run: &[(usize, ChunkMeta)],
     out: &mut Vec<OwnedChunk>,
 ) -> Result<()> {
@@ -207,7 +256,9 @@ fn merge_run(
                     m.mint, m.maxt
                 )));
             }
-            samples.push((t, rank, v));
+            if !deleted[rank].is_some_and(|d| d.contains(t)) {
+                samples.push((t, rank, v));
+            }
         }
         if let Some(e) = it.take_err() {
             return Err(err(e.to_string()));

@@ -24,17 +24,19 @@ mod meta;
 mod postings_list;
 mod reader;
 mod symbols;
+mod tombstones;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
 pub use chunks::{CHUNKS_DIR, MAX_SEGMENT_SIZE};
-pub use compact::compact;
+pub use compact::{compact, rewrite};
 pub use meta::{
     BlockDesc, BlockMeta, BlockStats, Compaction, META_FILE, META_VERSION, new_block_id,
 };
 pub use reader::{Block, INDEX_FILE, block_dirs, remove_tmp_dirs};
+pub use tombstones::TOMBSTONES_FILE;
 pub use writer::BlockWriter;
 
 use std::io;

@@ -3,19 +3,23 @@
 use super::chunks::ChunkReader;
 use super::index_reader::IndexReader;
 use super::meta::{BlockMeta, META_FILE};
+use super::tombstones as tombstones_file;
 use super::{CHUNKS_DIR, ChunkMeta, Error, IoContext, Result, TMP_SUFFIX};
 use crate::tsdb::postings;
+use crate::tsdb::tombstones::{Interval, Tombstones};
 use promql::{Labels, Matcher};
 use roaring::RoaringBitmap;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// File name of the index inside a block directory.
 pub const INDEX_FILE: &str = "index";
 
-/// An open block. `Send + Sync` and immutable: share it in an `Arc`. Series ids run from 0 to
-/// `num_series - 1` in label order.
+/// An open block. `Send + Sync`: share it in an `Arc`. Series ids run from 0 to
+/// `num_series - 1` in label order. Its data never changes; only its tombstones (deleted
+/// intervals, applied by readers) grow through [`Block::delete`].
 #[derive(Debug)]
 pub struct Block {
     dir: PathBuf,
@@ -23,6 +27,8 @@ pub struct Block {
     index: IndexReader,
     chunks: ChunkReader,
     size: u64,
+    /// Replaced whole on a delete, so a reader keeps a consistent snapshot.
+    tombstones: RwLock<Arc<Tombstones>>,
 }
 
 impl Block {
@@ -52,6 +58,7 @@ impl Block {
                 ),
             });
         }
+        let tombstones = tombstones_file::read(dir, index.num_series())?;
         let size = meta_size + index.size_bytes() + chunks.size_bytes();
         Ok(Block {
             dir: dir.to_path_buf(),
@@ -59,7 +66,52 @@ impl Block {
             index,
             chunks,
             size,
+            tombstones: RwLock::new(Arc::new(tombstones)),
         })
+    }
+
+    /// The block's deleted intervals, by series id, as of now.
+    pub fn tombstones(&self) -> Arc<Tombstones> {
+        self.tombstones
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Marks deleted the samples in `[mint, maxt]` (inclusive) of the series matching every
+    /// matcher of any of `selectors`, and persists the block's tombstones (replacing its
+    /// `tombstones` file atomically). As in Prometheus, each interval is clamped to the
+    /// series' chunk range, and series without chunks in the range get none. Returns how
+    /// many series got a new interval. Callers serialize deletes of one block.
+    pub fn delete(&self, selectors: &[Vec<Matcher>], mint: i64, maxt: i64) -> Result<usize> {
+        let mut ids = RoaringBitmap::new();
+        for ms in selectors {
+            ids |= self.select(ms);
+        }
+        let mut added = Vec::new();
+        for id in &ids {
+            let (_, chunks) = self.series(id)?;
+            if !chunks.iter().any(|c| c.maxt >= mint && c.mint <= maxt) {
+                continue;
+            }
+            let (first, last) = match (chunks.first(), chunks.last()) {
+                (Some(f), Some(l)) => (f.mint, l.maxt),
+                _ => continue,
+            };
+            if let Some(iv) = Interval::new(mint, maxt).clamp(first, last) {
+                added.push((id, iv));
+            }
+        }
+        if added.is_empty() {
+            return Ok(0);
+        }
+        let mut next = (*self.tombstones()).clone();
+        for &(id, iv) in &added {
+            next.add(id, iv);
+        }
+        tombstones_file::write(&self.dir, &next)?;
+        *self.tombstones.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        Ok(added.len())
     }
 
     pub fn meta(&self) -> &BlockMeta {
@@ -153,6 +205,30 @@ impl Block {
         values
             .into_iter()
             .map(|v| self.index.symbol_str(v).map(str::to_string))
+            .collect()
+    }
+}
+
+impl Block {
+    /// Label names of the series in `selected` (ids of this block), sorted.
+    pub fn label_names_of(&self, selected: &RoaringBitmap) -> Vec<String> {
+        self.index
+            .names()
+            .filter(|n| {
+                self.index
+                    .values(n)
+                    .any(|(_, bm)| !bm.is_disjoint(selected))
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Values of label `name` on the series in `selected` (ids of this block), sorted.
+    pub fn label_values_of(&self, name: &str, selected: &RoaringBitmap) -> Vec<String> {
+        self.index
+            .values(name)
+            .filter(|(_, bm)| !bm.is_disjoint(selected))
+            .map(|(v, _)| v.to_string())
             .collect()
     }
 }

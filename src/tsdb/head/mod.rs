@@ -12,11 +12,15 @@ mod series;
 
 pub use appender::HeadAppender;
 pub use postings::MemPostings;
-pub use series::{AppendLimits, HeadChunk, MemSeries, Placement, SeriesData, encode_chunks};
+pub use series::{
+    AppendLimits, HeadChunk, MemSeries, Placement, SeriesData, encode_chunks, without_deleted,
+};
 
 use crate::appender::Metadata;
 use crate::tsdb::postings::{self as postings_select, PostingsSource};
+use crate::tsdb::tombstones::{Interval, Tombstones};
 use promql::{Labels, Matcher};
+use roaring::RoaringBitmap;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
@@ -49,6 +53,9 @@ pub struct Head {
     /// Newest timestamp appended to any series.
     maxt: AtomicI64,
     metadata: RwLock<HashMap<String, Metadata>>,
+    /// Deleted intervals by series id; replaced (copy on write) when deletes add to it, so
+    /// queries read a snapshot without holding the lock.
+    tombstones: RwLock<Arc<Tombstones>>,
     /// Commits hold it shared while they log and apply; a block cut holds it exclusively while
     /// it raises `min_valid_time` and cuts the WAL, so no sample below the cut slips in after.
     pub(crate) commit_gate: RwLock<()>,
@@ -67,6 +74,7 @@ impl Head {
             min_valid_time: AtomicI64::new(i64::MIN),
             maxt: AtomicI64::new(i64::MIN),
             metadata: RwLock::default(),
+            tombstones: RwLock::default(),
             commit_gate: RwLock::new(()),
         }
     }
@@ -190,12 +198,32 @@ impl Head {
         self.num_series.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The label index of the head.
+    pub fn postings(&self) -> &MemPostings {
+        &self.postings
+    }
+
     pub fn series(&self, id: u32) -> Option<Arc<MemSeries>> {
         self.by_id[id as usize % STRIPES]
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&id)
             .cloned()
+    }
+
+    /// Ids of the series matching every matcher.
+    pub fn select_ids(&self, matchers: &[Matcher]) -> RoaringBitmap {
+        postings_select::select(&self.postings, matchers)
+    }
+
+    /// Label names of the series in `selected`, sorted.
+    pub fn label_names_of(&self, selected: &RoaringBitmap) -> Vec<String> {
+        self.postings.label_names_of(selected)
+    }
+
+    /// Values of label `name` on the series in `selected`, sorted.
+    pub fn label_values_of(&self, name: &str, selected: &RoaringBitmap) -> Vec<String> {
+        self.postings.label_values_of(name, selected)
     }
 
     /// Series matching every matcher, sorted by labels.
@@ -303,6 +331,62 @@ impl Head {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The deleted intervals of head series, as of now.
+    pub fn tombstones(&self) -> Arc<Tombstones> {
+        self.tombstones
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The intervals a delete of `[mint, maxt]` adds for the series matching every matcher of
+    /// any of `selectors`: as in Prometheus, one per series holding data in the range,
+    /// clamped to the data the series holds now (so samples appended later, past it, stay
+    /// visible). Changes nothing.
+    pub fn delete_intervals(
+        &self,
+        selectors: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<(u32, Interval)> {
+        let mut ids = RoaringBitmap::new();
+        for ms in selectors {
+            ids |= postings_select::select(&self.postings, ms);
+        }
+        let mut out = Vec::new();
+        for id in &ids {
+            let Some(s) = self.series(id) else { continue };
+            let d = s.lock();
+            let Some(first) = d.mint() else { continue };
+            if !d.overlaps(mint, maxt) {
+                continue;
+            }
+            if let Some(iv) = Interval::new(mint, maxt).clamp(first, d.maxt()) {
+                out.push((id, iv));
+            }
+        }
+        out
+    }
+
+    /// Adds deleted intervals (after they were logged, or while replaying the log).
+    pub(crate) fn add_tombstones(&self, entries: impl IntoIterator<Item = (u32, Interval)>) {
+        let mut g = self.tombstones.write().unwrap_or_else(|e| e.into_inner());
+        let t = Arc::make_mut(&mut g);
+        for (id, iv) in entries {
+            t.add(id, iv);
+        }
+    }
+
+    /// Forgets the intervals below `t` (that data left the head) and those of series no
+    /// longer in the head.
+    pub(crate) fn truncate_tombstones(&self, t: i64) {
+        let mut g = self.tombstones.write().unwrap_or_else(|e| e.into_inner());
+        if g.is_empty() {
+            return;
+        }
+        Arc::make_mut(&mut g).truncate(t, |id| self.series(id).is_some());
     }
 
     /// Bytes of chunk data held in memory.

@@ -51,6 +51,43 @@ impl MemPostings {
         g.all.remove(id);
     }
 
+    /// Label names carried by any series of `selected`, sorted.
+    pub fn label_names_of(&self, selected: &RoaringBitmap) -> Vec<String> {
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<String> = g
+            .by_name
+            .iter()
+            .filter(|(_, values)| values.values().any(|bm| !bm.is_disjoint(selected)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Values of label `name` carried by any series of `selected`, sorted.
+    pub fn label_values_of(&self, name: &str, selected: &RoaringBitmap) -> Vec<String> {
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<String> = g
+            .by_name
+            .get(name)
+            .into_iter()
+            .flat_map(|values| values.iter())
+            .filter(|(_, bm)| !bm.is_disjoint(selected))
+            .map(|(v, _)| v.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Calls `f` with every label name and its values' postings, under one read lock (so
+    /// series creation waits until it returns: keep `f` cheap).
+    pub fn for_each_name(&self, mut f: impl FnMut(&str, &HashMap<String, RoaringBitmap>)) {
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        for (name, values) in &g.by_name {
+            f(name, values);
+        }
+    }
+
     pub fn label_names(&self) -> Vec<String> {
         let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let mut v: Vec<String> = g.by_name.keys().cloned().collect();

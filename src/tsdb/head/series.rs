@@ -4,6 +4,7 @@
 use crate::appender::SampleError;
 use crate::tsdb::chunkenc::{self, Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK};
 use crate::tsdb::querier::decode_range;
+use crate::tsdb::tombstones::Intervals;
 use promql::{Labels, SampleIterator};
 use std::sync::Mutex;
 
@@ -277,12 +278,39 @@ impl SeriesData {
         self.ooo.retain(|s| s.0 >= boundary);
     }
 
+    /// Chunks held: closed ones, the open one, and the out-of-order buffer as one more (in
+    /// Prometheus out-of-order samples also live in a head chunk of their own).
+    pub fn num_chunks(&self) -> usize {
+        self.closed.len()
+            + self
+                .open
+                .as_ref()
+                .map_or(0, |o| usize::from(o.app.num_samples() > 0))
+            + usize::from(!self.ooo.is_empty())
+    }
+
     /// Bytes held by chunk data, for memory accounting.
     pub fn chunk_bytes(&self) -> usize {
         self.closed.iter().map(|c| c.data.len()).sum::<usize>()
             + self.open.as_ref().map_or(0, |o| o.app.bytes().len())
             + self.ooo.len() * 16
     }
+}
+
+/// `chunks` (in time order, not overlapping) without the samples in `deleted`: untouched
+/// when no interval meets them, otherwise decoded, filtered and re-encoded.
+pub fn without_deleted(chunks: Vec<HeadChunk>, deleted: &Intervals) -> Vec<HeadChunk> {
+    if !chunks.iter().any(|c| deleted.overlaps(c.mint, c.maxt)) {
+        return chunks;
+    }
+    let mut samples = Vec::new();
+    for c in &chunks {
+        // Head chunks are our own, just encoded: a decode error would be a bug, and the
+        // samples before it are still kept.
+        let _ = decode_range(Encoding::Strata, &c.data, c.mint, c.maxt, &mut samples);
+    }
+    deleted.remove_deleted(&mut samples, 0);
+    encode_chunks(&samples)
 }
 
 /// Encodes sorted samples into Strata chunks of the target size.

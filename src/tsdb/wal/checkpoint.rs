@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
-use super::record::{self, MetadataRecord, Record, SampleRecord, SeriesRecord};
+use super::record::{self, MetadataRecord, Record, SampleRecord, SeriesRecord, TombstoneRecord};
 use super::segment::{self, ScanEnd};
 use super::writer::Wal;
 use super::{Error, Result};
@@ -21,6 +21,7 @@ pub struct CheckpointStats {
     pub samples_kept: u64,
     pub samples_dropped: u64,
     pub metadata_kept: u64,
+    pub tombstones_kept: u64,
     pub bytes: u64,
     pub segments_deleted: u64,
 }
@@ -34,6 +35,8 @@ const FLUSH_AT: usize = 1 << 20;
 /// The checkpoint holds, in log order:
 /// - the first `Series` entry of each series id for which `keep_series(id)` is true;
 /// - the `Samples` entries with `keep_series(id)` and `t >= mint`;
+/// - the `Tombstones` entries with `keep_series(id)` and `maxt >= mint` (an interval ending
+///   before `mint` only covered data that has left the head);
 /// - at the end, one `Metadata` record with the latest entry of every metric family seen
 ///   (metadata is per family, so it is kept regardless of `keep_series`).
 ///
@@ -97,6 +100,7 @@ pub fn checkpoint(
     let mut metadata: HashMap<String, MetadataRecord> = HashMap::new();
     let mut series_out: Vec<SeriesRecord> = Vec::new();
     let mut samples_out: Vec<SampleRecord> = Vec::new();
+    let mut tombstones_out: Vec<TombstoneRecord> = Vec::new();
 
     let mut sources = Vec::new();
     if let Some(p) = prev {
@@ -144,6 +148,18 @@ pub fn checkpoint(
                 Record::Metadata(ms) => {
                     for m in ms {
                         metadata.insert(m.metric_family.clone(), m);
+                    }
+                }
+                Record::Tombstones(ts) => {
+                    tombstones_out.clear();
+                    tombstones_out.extend(
+                        ts.iter()
+                            .filter(|t| t.maxt >= mint && keep_series(t.id))
+                            .copied(),
+                    );
+                    stats.tombstones_kept += tombstones_out.len() as u64;
+                    if !tombstones_out.is_empty() {
+                        out.frame(|b| record::encode_tombstones(&tombstones_out, b))?;
                     }
                 }
             }

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 pub use checkpoint::{CheckpointStats, checkpoint};
 pub use record::{
     MetadataRecord, Record, SampleRecord, SeriesRecord, TYPE_METADATA, TYPE_SAMPLES, TYPE_SERIES,
-    TYPE_TOMBSTONES, decode, encode, encode_metadata, encode_samples, encode_series,
+    TYPE_TOMBSTONES, TombstoneRecord, decode, encode, encode_metadata, encode_samples,
+    encode_series, encode_tombstones,
 };
 pub use replay::{Repair, RepairKind, ReplayStats, replay};
 pub use writer::{FsyncPolicy, Wal, WalOptions, WalStats};

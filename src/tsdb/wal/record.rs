@@ -13,7 +13,7 @@ use super::{Error, Result};
 pub const TYPE_SERIES: u8 = 1;
 /// Type byte of a [`Record::Samples`] payload.
 pub const TYPE_SAMPLES: u8 = 2;
-/// Reserved for tombstones (no delete API yet); [`decode`] rejects it.
+/// Type byte of a [`Record::Tombstones`] payload.
 pub const TYPE_TOMBSTONES: u8 = 3;
 /// Type byte of a [`Record::Metadata`] payload.
 pub const TYPE_METADATA: u8 = 4;
@@ -25,6 +25,7 @@ pub enum Record {
     Series(Vec<SeriesRecord>),
     Samples(Vec<SampleRecord>),
     Metadata(Vec<MetadataRecord>),
+    Tombstones(Vec<TombstoneRecord>),
 }
 
 /// A series id and the label set it stands for.
@@ -40,6 +41,14 @@ pub struct SampleRecord {
     pub id: u64,
     pub t: i64,
     pub v: f64,
+}
+
+/// Samples of series `id` in `[mint, maxt]` (inclusive, ms) are deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TombstoneRecord {
+    pub id: u64,
+    pub mint: i64,
+    pub maxt: i64,
 }
 
 /// Metadata of a metric family, keyed by the family name (metadata is per family, not per
@@ -64,6 +73,7 @@ impl Record {
             Record::Series(s) => s.len(),
             Record::Samples(s) => s.len(),
             Record::Metadata(m) => m.len(),
+            Record::Tombstones(t) => t.len(),
         }
     }
 
@@ -78,6 +88,7 @@ pub fn encode(rec: &Record, buf: &mut Vec<u8>) {
         Record::Series(s) => encode_series(s, buf),
         Record::Samples(s) => encode_samples(s, buf),
         Record::Metadata(m) => encode_metadata(m, buf),
+        Record::Tombstones(t) => encode_tombstones(t, buf),
     }
 }
 
@@ -125,6 +136,18 @@ pub fn encode_metadata(metadata: &[MetadataRecord], buf: &mut Vec<u8>) {
     }
 }
 
+/// Appends a `Tombstones` payload: per entry the id, the start and the length of the
+/// interval (`maxt - mint`, never negative).
+pub fn encode_tombstones(tombstones: &[TombstoneRecord], buf: &mut Vec<u8>) {
+    buf.push(TYPE_TOMBSTONES);
+    put_uvarint(buf, tombstones.len() as u64);
+    for t in tombstones {
+        put_uvarint(buf, t.id);
+        put_varint(buf, t.mint);
+        put_uvarint(buf, t.maxt.wrapping_sub(t.mint) as u64);
+    }
+}
+
 /// Decodes one payload. Any truncation, overlong varint, invalid UTF-8, unsorted or duplicate
 /// label names, unknown type or trailing byte is an [`Error::Malformed`].
 pub fn decode(payload: &[u8]) -> Result<Record> {
@@ -136,7 +159,7 @@ pub fn decode(payload: &[u8]) -> Result<Record> {
         TYPE_SERIES => Record::Series(d.series()?),
         TYPE_SAMPLES => Record::Samples(d.samples()?),
         TYPE_METADATA => Record::Metadata(d.metadata()?),
-        TYPE_TOMBSTONES => return Err(Error::Malformed("tombstone records are not supported")),
+        TYPE_TOMBSTONES => Record::Tombstones(d.tombstones()?),
         _ => return Err(Error::Malformed("unknown record type")),
     };
     if !d.buf.is_empty() {
@@ -268,6 +291,20 @@ impl<'a> Decoder<'a> {
         Ok(out)
     }
 
+    fn tombstones(&mut self) -> Result<Vec<TombstoneRecord>> {
+        let n = self.count(3)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = self.uvarint()?;
+            let mint = self.varint()?;
+            let span = self.uvarint()?;
+            let maxt = i64::try_from(i128::from(mint) + i128::from(span))
+                .map_err(|_| Error::Malformed("tombstone interval end overflows"))?;
+            out.push(TombstoneRecord { id, mint, maxt });
+        }
+        Ok(out)
+    }
+
     fn metadata(&mut self) -> Result<Vec<MetadataRecord>> {
         let n = self.count(4)?;
         let mut out = Vec::with_capacity(n);
@@ -342,6 +379,7 @@ mod tests {
             Record::Series(vec![]),
             Record::Samples(vec![]),
             Record::Metadata(vec![]),
+            Record::Tombstones(vec![]),
         ] {
             assert_eq!(roundtrip(&rec), rec);
         }
@@ -371,6 +409,33 @@ mod tests {
             help: "Requests.\nMultiline ✓".into(),
         }]);
         assert_eq!(roundtrip(&rec), rec);
+    }
+
+    #[test]
+    fn tombstones_roundtrip_extreme_intervals() {
+        let rec = Record::Tombstones(vec![
+            TombstoneRecord {
+                id: 3,
+                mint: 1_700_000_000_000,
+                maxt: 1_700_000_060_000,
+            },
+            TombstoneRecord {
+                id: u64::MAX,
+                mint: i64::MIN,
+                maxt: i64::MAX,
+            },
+            TombstoneRecord {
+                id: 0,
+                mint: -5,
+                maxt: -5,
+            },
+        ]);
+        assert_eq!(roundtrip(&rec), rec);
+        // An interval whose end overflows is garbage.
+        let mut b = vec![TYPE_TOMBSTONES, 1, 0];
+        put_varint(&mut b, i64::MAX);
+        put_uvarint(&mut b, 1);
+        assert!(decode(&b).is_err());
     }
 
     #[test]
@@ -425,7 +490,7 @@ mod tests {
             vec![],
             vec![0],
             vec![9, 0],
-            vec![TYPE_TOMBSTONES, 0],
+            vec![TYPE_TOMBSTONES, 2, 1, 0],
             vec![TYPE_SERIES, 1, 0, 0, 2, 1, b'b', 0, 1, b'a', 0],
             vec![TYPE_SERIES, 1, 0, 0, 1, 1, b'a', 2, 0xff, 0xfe],
             vec![TYPE_SAMPLES, 0xff, 0xff, 0xff, 0xff, 0x0f],

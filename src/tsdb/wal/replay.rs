@@ -19,6 +19,7 @@ pub struct ReplayStats {
     pub series: u64,
     pub samples: u64,
     pub metadata: u64,
+    pub tombstones: u64,
     /// Bytes of frames read (checkpoint and segments).
     pub bytes: u64,
     /// Truncations made; each was also logged with `tracing::warn!`.
@@ -194,6 +195,7 @@ fn scan_records(
             Record::Series(s) => stats.series += s.len() as u64,
             Record::Samples(s) => stats.samples += s.len() as u64,
             Record::Metadata(m) => stats.metadata += m.len() as u64,
+            Record::Tombstones(t) => stats.tombstones += t.len() as u64,
         }
         f(rec)
     })
