@@ -8,6 +8,7 @@ use super::compare;
 use super::parse::{self, Command, Eval, EvalKind, Load};
 use super::series_notation::SeqValue;
 use super::skip::{DataFeatures, skip_reason};
+use promql::storage::Queryable;
 use promql::{Engine, EngineOptions, MemStorage, QueryError, QueryOutput};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
@@ -137,7 +138,7 @@ fn guarded(f: impl FnOnce() -> Result<QueryOutput, QueryError>) -> QueryResult {
     }
 }
 
-fn run_eval(engine: &Engine, storage: &MemStorage, ev: &Eval) -> (Outcome, Option<String>) {
+fn run_eval(engine: &Engine, storage: &dyn Queryable, ev: &Eval) -> (Outcome, Option<String>) {
     match ev.kind {
         EvalKind::Range { start, end, step } => {
             let r = guarded(|| engine.range_query(storage, &ev.query, start, end, step));
@@ -198,7 +199,7 @@ fn check_output(ev: &Eval, r: QueryResult) -> Result<Option<QueryOutput>, String
 
 fn run_instant(
     engine: &Engine,
-    storage: &MemStorage,
+    storage: &dyn Queryable,
     ev: &Eval,
     query: &str,
     t: i64,
@@ -251,6 +252,78 @@ mod tests {
         let times: Vec<i64> = a.samples.iter().map(|p| p.0).collect();
         assert_eq!(times, vec![0, 120_000, 240_000]);
         assert!(super::super::series_notation::is_stale(a.samples[1].1));
+    }
+
+    /// Records the time range of every querier the engine opens.
+    struct Recording {
+        inner: MemStorage,
+        ranges: std::sync::Mutex<Vec<(i64, i64)>>,
+    }
+
+    impl Queryable for Recording {
+        fn querier(
+            &self,
+            mint: i64,
+            maxt: i64,
+        ) -> Result<Box<dyn promql::storage::Querier>, promql::StorageError> {
+            if let Ok(mut r) = self.ranges.lock() {
+                r.push((mint, maxt));
+            }
+            self.inner.querier(mint, maxt)
+        }
+    }
+
+    fn eval_of(text: &str) -> Eval {
+        match parse::parse(text).unwrap().commands.into_iter().next() {
+            Some(Command::Eval(e)) => *e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn instant_evals_also_run_at_variants_and_range_mode() {
+        let engine = Engine::new(upstream_engine_options());
+        let mut inner = MemStorage::new();
+        inner.add(&promql::Labels::from_pairs([("__name__", "x")]), 0, 1.0);
+        let st = Recording {
+            inner,
+            ranges: Default::default(),
+        };
+        let ev = eval_of("eval instant at 1m x\n  x 1\n");
+        assert_eq!(run_eval(&engine, &st, &ev).0, Outcome::Pass);
+        let ranges = st.ranges.lock().unwrap().clone();
+        // The eval at 1m, then `x @ 60` at -10m, 0, 12s, 1m and 10m: six instant queries and six
+        // range queries (t-1m..t+1m), every one reading storage.
+        assert!(ranges.len() >= 12, "{ranges:?}");
+        // The range query of the eval as written reads from 0-1m-5m lookback up to 2m.
+        assert!(
+            ranges.iter().any(|&(_, maxt)| maxt == 120_000),
+            "{ranges:?}"
+        );
+
+        // An eval with time() gets neither @ variants nor extra times, only its range mode.
+        let st2 = Recording {
+            inner: st.inner.clone(),
+            ranges: Default::default(),
+        };
+        let ev = eval_of("eval instant at 1m x + time() - 60\n  {} 1\n");
+        assert_eq!(run_eval(&engine, &st2, &ev).0, Outcome::Pass);
+        assert!(st2.ranges.lock().unwrap().len() <= 2);
+    }
+
+    #[test]
+    fn wrong_values_fail_and_right_values_pass() {
+        // x changes between 1m and 2m: at 1m only the earlier value is right, in instant mode
+        // and at the middle step of range mode alike.
+        let engine = Engine::new(upstream_engine_options());
+        let mut s = MemStorage::new();
+        let x = promql::Labels::from_pairs([("__name__", "x")]);
+        s.add(&x, 60_000, 1.0);
+        s.add(&x, 120_000, 2.0);
+        let bad = eval_of("eval instant at 1m x\n  x 2\n");
+        assert!(matches!(run_eval(&engine, &s, &bad).0, Outcome::Fail(_)));
+        let good = eval_of("eval instant at 1m x\n  x 1\n");
+        assert_eq!(run_eval(&engine, &s, &good).0, Outcome::Pass);
     }
 
     #[test]
