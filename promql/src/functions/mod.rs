@@ -36,6 +36,10 @@ mod over_time;
 mod rate;
 mod regression;
 
+/// Prometheus's `quantile` over plain values (used by `quantile_over_time`; the same numbers
+/// as the `quantile` aggregation).
+pub use over_time::quantile;
+
 /// The samples of one series that fall in a range selector's window at one evaluation step.
 #[derive(Debug, Clone, Copy)]
 pub struct Window<'a> {

@@ -134,7 +134,7 @@ pub(crate) fn mad_over_time(w: &Window<'_>, _: &[f64], _: &mut FnCtx<'_>) -> Opt
 /// Prometheus's `quantile`: linear interpolation between the closest ranks of the sorted
 /// values (NaN sorting first); NaN for no values or a NaN `q`, -Inf/+Inf for `q` below 0 /
 /// above 1. Sorts `values` in place.
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
+pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
     if values.is_empty() || q.is_nan() {
         return f64::NAN;
     }
