@@ -1,7 +1,8 @@
 //! Function calls: dispatch on the function's kind, and the functions the evaluator itself
 //! implements because they work on whole vectors or label sets.
 
-use super::hq::{Bucket, bucket_quantile};
+use crate::functions::histogram::{Bucket, bucket_fraction, bucket_quantile};
+use crate::functions::notes;
 use super::range::window;
 use super::types::{Grid, StepSeries, Val, by_step};
 use super::{Evaluator, drop_name, unique};
@@ -215,7 +216,8 @@ impl Evaluator<'_> {
                 Ok(Val::Vector(absent_result(arg, points)))
             }
             "histogram_quantile" => self.eval_histogram_quantile(args, grid),
-            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_fraction"
+            "histogram_fraction" => self.eval_histogram_fraction(args, grid),
+            "histogram_count" | "histogram_sum" | "histogram_avg"
             | "histogram_stddev" | "histogram_stdvar" => {
                 // These read native histograms only; float series give nothing.
                 for a in args {
@@ -245,18 +247,45 @@ impl Evaluator<'_> {
             ));
         };
         let q = self.eval_scalar(qn, grid)?;
+        if let Some(bad_q) = q.iter().find(|q| !(0.0..=1.0).contains(*q)) {
+            self.notes.warn(notes::invalid_quantile_warning(*bad_q));
+        }
         let input = self.eval_vector(vn, grid)?;
-        // Series grouped by their labels without `le` and `__name__`.
+        self.eval_buckets(input, grid, |i, b, n| {
+            let res = bucket_quantile(q[i], b);
+            res.annotate("", n);
+            res.value
+        })
+    }
+
+    fn eval_histogram_fraction(&mut self, args: &[Node], grid: Grid) -> Result<Val, QueryError> {
+        let [lo, hi, vn] = args else {
+            return Err(QueryError::BadData(
+                "expected 3 arguments in call to histogram_fraction".into(),
+            ));
+        };
+        let lo = self.eval_scalar(lo, grid)?;
+        let hi = self.eval_scalar(hi, grid)?;
+        let input = self.eval_vector(vn, grid)?;
+        self.eval_buckets(input, grid, |i, b, _| bucket_fraction(lo[i], hi[i], b))
+    }
+
+    /// Groups classic-histogram bucket series (same labels but `le` and `__name__`) and calls
+    /// `f` with each group's buckets at each step.
+    fn eval_buckets(
+        &mut self,
+        input: Vec<StepSeries>,
+        grid: Grid,
+        mut f: impl FnMut(usize, &mut [Bucket], &mut crate::Annotations) -> f64,
+    ) -> Result<Val, QueryError> {
         let mut groups: HashMap<Labels, usize> = HashMap::new();
-        let mut members: Vec<(Labels, Vec<(usize, f64)>)> = Vec::new();
-        let mut series_bound: Vec<(usize, f64)> = Vec::with_capacity(input.len());
+        let mut out: Vec<StepSeries> = Vec::new();
+        let mut group_of = vec![usize::MAX; input.len()];
+        let mut bound_of = vec![0.0; input.len()];
         for (si, s) in input.iter().enumerate() {
             let le = s.metric.get("le").unwrap_or("");
             let Some(bound) = parse_le(le) else {
-                self.notes.warn(format!(
-                    "bucket label \"le\" is missing or has a malformed value of \"{le}\" for metric name \"{}\"",
-                    s.metric.get(METRIC_NAME).unwrap_or("")
-                ));
+                self.notes.warn(notes::bad_bucket_label_warning(le, None));
                 continue;
             };
             let key = Labels::from_sorted(
@@ -267,39 +296,19 @@ impl Evaluator<'_> {
                     .collect(),
             );
             let gi = *groups.entry(key.clone()).or_insert_with(|| {
-                members.push((key, Vec::new()));
-                members.len() - 1
+                out.push(StepSeries {
+                    metric: key,
+                    points: Vec::new(),
+                });
+                out.len() - 1
             });
-            members[gi].1.push((si, bound));
-            series_bound.push((si, bound));
+            group_of[si] = gi;
+            bound_of[si] = bound;
         }
         let per_step = by_step(&input, grid.n);
-        let mut out: Vec<StepSeries> = members
-            .iter()
-            .map(|(k, _)| StepSeries {
-                metric: k.clone(),
-                points: Vec::new(),
-            })
-            .collect();
-        let mut group_of = vec![usize::MAX; input.len()];
-        let mut bound_of = vec![0.0; input.len()];
-        for (gi, (_, m)) in members.iter().enumerate() {
-            for &(si, b) in m {
-                group_of[si] = gi;
-                bound_of[si] = b;
-            }
-        }
-        let qs_bad = q.iter().any(|q| !(0.0..=1.0).contains(q));
-        if qs_bad {
-            if let Some(bad_q) = q.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-                self.notes.warn(format!(
-                    "quantile value should be between 0 and 1, got {}",
-                    fmt_g(*bad_q)
-                ));
-            }
-        }
-        let mut buckets: Vec<Vec<Bucket>> = vec![Vec::new(); members.len()];
+        let mut buckets: Vec<Vec<Bucket>> = vec![Vec::new(); out.len()];
         for (i, present) in per_step.iter().enumerate() {
+            self.check_deadline()?;
             for b in buckets.iter_mut() {
                 b.clear();
             }
@@ -313,17 +322,10 @@ impl Evaluator<'_> {
                 }
             }
             for (gi, b) in buckets.iter_mut().enumerate() {
-                if b.is_empty() {
-                    continue;
+                if !b.is_empty() {
+                    let v = f(i, b, &mut self.notes);
+                    out[gi].points.push((i, v));
                 }
-                let name = input[members[gi].1[0].0]
-                    .metric
-                    .get(METRIC_NAME)
-                    .unwrap_or("")
-                    .to_string();
-                let res = bucket_quantile(q[i], b);
-                res.annotate(&name, &mut self.notes);
-                out[gi].points.push((i, res.value));
             }
         }
         out.retain(|s| !s.points.is_empty());

@@ -8,7 +8,6 @@
 mod aggregate;
 mod binary;
 mod call;
-mod hq;
 mod labels_fn;
 mod range;
 mod selector;
