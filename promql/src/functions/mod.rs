@@ -24,6 +24,9 @@
 //! - [`FunctionDef::keeps_name`]: among range functions only `last_over_time` keeps
 //!   `__name__`; every element-wise and date function drops it.
 //! - Date functions without an argument apply to `vector(time())`.
+//! - `histogram_fraction(lower, upper, v)` is [`Kind::Engine`]: group the `le` buckets as for
+//!   `histogram_quantile` and call [`histogram::bucket_fraction`] per group (output drops
+//!   `__name__`, no annotations).
 
 use crate::annotations::Annotations;
 
