@@ -2,15 +2,18 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// Every sample of each series.
+type BySeries = BTreeMap<Labels, Vec<(i64, f64)>>;
+
 /// One hour of history (the shortest timeline), gathered per series.
-fn history() -> (Timeline, Vec<Batch>, BTreeMap<Labels, Vec<(i64, f64)>>) {
+fn history() -> (Timeline, Vec<Batch>, BySeries) {
     let tl = Timeline::ending_at(1_700_000_000_000, 1);
     let mut g = Generator::new(tl, 7);
     let mut batches = Vec::new();
     while let Some(b) = g.next_batch(3000) {
         batches.push(b);
     }
-    let mut all: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    let mut all = BySeries::new();
     for b in &batches {
         for (l, s) in b {
             all.entry(l.clone()).or_default().extend(s.iter().copied());
@@ -20,7 +23,7 @@ fn history() -> (Timeline, Vec<Batch>, BTreeMap<Labels, Vec<(i64, f64)>>) {
 }
 
 fn get<'a>(
-    all: &'a BTreeMap<Labels, Vec<(i64, f64)>>,
+    all: &'a BySeries,
     name: &str,
     instance: usize,
     extra: &[(&str, &str)],

@@ -8,5 +8,9 @@
 
 pub mod data;
 pub mod diff;
+pub mod plan;
 pub mod queries;
+pub mod report;
 pub mod result;
+pub mod runner;
+pub mod servers;
