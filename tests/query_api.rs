@@ -481,3 +481,76 @@ async fn format_exemplars_status_and_page() {
     }
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_is_off_by_default() {
+    let srv = TestServer::start().await;
+    for path in [
+        "/api/v1/admin/tsdb/delete_series?match[]=up",
+        "/api/v1/admin/tsdb/clean_tombstones",
+    ] {
+        let (status, body) = srv.request(Method::POST, path, None).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            r#"{"status":"error","errorType":"unavailable","error":"admin APIs disabled"}"#
+        );
+        let (status, _) = srv.get(path).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_deletes_series() {
+    let srv = TestServer::start_with(ApiOptions {
+        enable_admin: true,
+        ..ApiOptions::default()
+    })
+    .await;
+    load(&srv).await;
+    let count_at = |t: i64| format!("/api/v1/query?query=count(up)&time={t}");
+    let (_, v) = srv.get_json(&count_at(100)).await;
+    assert_eq!(v["data"]["result"][0]["value"][1], "4");
+
+    let (status, _) = srv.get("/api/v1/admin/tsdb/delete_series?match[]=up").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let (status, body) = srv
+        .request(Method::POST, "/api/v1/admin/tsdb/delete_series", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+    let (status, _) = srv
+        .request(
+            Method::POST,
+            "/api/v1/admin/tsdb/delete_series?match[]=up&start=never",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Job b's samples up to 300 s go; later ones stay.
+    let (status, body) = srv
+        .request(
+            Method::PUT,
+            "/api/v1/admin/tsdb/delete_series",
+            Some(&format!("match[]={}&start=0&end=300", q(r#"up{job="b"}"#))),
+        )
+        .await;
+    assert_eq!(
+        (status, body.len()),
+        (StatusCode::NO_CONTENT, 0),
+        "{body:?}"
+    );
+    let (_, v) = srv.get_json(&count_at(100)).await;
+    assert_eq!(v["data"]["result"][0]["value"][1], "2");
+    let (_, v) = srv.get_json(&count_at(450)).await;
+    assert_eq!(v["data"]["result"][0]["value"][1], "4");
+
+    let (status, _) = srv
+        .request(Method::POST, "/api/v1/admin/tsdb/clean_tombstones", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, v) = srv.get_json(&count_at(100)).await;
+    assert_eq!(v["data"]["result"][0]["value"][1], "2");
+    srv.stop().await;
+}

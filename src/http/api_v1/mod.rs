@@ -3,6 +3,7 @@
 //! status (`status/buildinfo`, `runtimeinfo`, `flags`, `config`, `tsdb`) and the TSDB admin
 //! endpoints, with Prometheus's parameters, JSON envelope, error types and status codes.
 
+mod admin;
 pub mod params;
 mod parse_format;
 mod query;
@@ -162,6 +163,8 @@ enum Endpoint {
     RuntimeInfo,
     Flags,
     Config,
+    DeleteSeries,
+    CleanTombstones,
 }
 
 impl Endpoint {
@@ -177,6 +180,8 @@ impl Endpoint {
             "/api/v1/status/runtimeinfo" => Endpoint::RuntimeInfo,
             "/api/v1/status/flags" => Endpoint::Flags,
             "/api/v1/status/config" => Endpoint::Config,
+            "/api/v1/admin/tsdb/delete_series" => Endpoint::DeleteSeries,
+            "/api/v1/admin/tsdb/clean_tombstones" => Endpoint::CleanTombstones,
             _ => Endpoint::LabelValues(label_values_name(path)?),
         })
     }
@@ -188,6 +193,9 @@ impl Endpoint {
                 m == Method::GET
             }
             Endpoint::LabelValues(_) => m == Method::GET,
+            Endpoint::DeleteSeries | Endpoint::CleanTombstones => {
+                matches!(*m, Method::POST | Method::PUT)
+            }
             _ => matches!(*m, Method::GET | Method::POST),
         }
     }
@@ -201,7 +209,13 @@ impl Endpoint {
                 | Endpoint::Series
                 | Endpoint::Labels
                 | Endpoint::LabelValues(_)
+                | Endpoint::DeleteSeries
+                | Endpoint::CleanTombstones
         )
+    }
+
+    fn is_admin(&self) -> bool {
+        matches!(self, Endpoint::DeleteSeries | Endpoint::CleanTombstones)
     }
 }
 
@@ -213,6 +227,9 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
             StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed\n",
         ));
+    }
+    if endpoint.is_admin() && !state.api.enable_admin {
+        return Some(error(admin::disabled()));
     }
     let db = state.db.get().cloned();
     if endpoint.needs_db() && db.is_none() {
@@ -232,6 +249,8 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::LabelValues(name), Some(db)) => {
             series::handle(db, params, series::Lookup::LabelValues(name)).await
         }
+        (Endpoint::DeleteSeries, Some(db)) => admin::delete_series(db, params).await,
+        (Endpoint::CleanTombstones, Some(db)) => admin::clean_tombstones(db).await,
         (Endpoint::FormatQuery, _) => parse_format::format_query(&params),
         (Endpoint::QueryExemplars, _) => status_api::query_exemplars(&params),
         (Endpoint::BuildInfo, _) => Ok(Reply::json(status_api::buildinfo())),
