@@ -11,6 +11,7 @@ use crate::tsdb::chunkenc::Encoding;
 use crate::tsdb::head::{self as head_mod, Head, HeadAppender, HeadOptions};
 use crate::tsdb::options::DbOptions;
 use crate::tsdb::querier::{BlockList, DbQuerier};
+use crate::tsdb::status::{self, TsdbStatus};
 use crate::tsdb::wal::{self, Record, Wal};
 use promql::storage::{Querier, Queryable, StorageError};
 use std::collections::HashSet;
@@ -365,6 +366,13 @@ impl Db {
             }
             false
         });
+    }
+
+    /// Cardinality statistics of the head, as Prometheus's `/api/v1/status/tsdb` reports
+    /// them, with the top `limit` entries of each list. One pass over the head's postings and
+    /// one over its series (no sample is decoded).
+    pub fn tsdb_status(&self, limit: usize) -> TsdbStatus {
+        status::head_status(&self.head, limit)
     }
 
     /// Flushes the WAL to disk; called on shutdown.

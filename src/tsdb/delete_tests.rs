@@ -1,11 +1,11 @@
 //! End-to-end tests of series deletion (tombstones in the head, the WAL and blocks; cleaning
-//! and compaction).
+//! and compaction) and of the head's cardinality statistics.
 
 use super::db_tests::{MIN, opts, read_all, series, write};
 use crate::metrics::Metrics;
-use crate::tsdb::Db;
 use crate::tsdb::block::{self, Block, TOMBSTONES_FILE};
 use crate::tsdb::chunkenc::{self, Encoding};
+use crate::tsdb::{Db, TsdbStatus};
 use promql::storage::Querier;
 use promql::{Labels, MatchOp, Matcher, SampleIterator};
 use std::path::Path;
@@ -282,5 +282,66 @@ fn compaction_drops_deleted_data() {
     assert_eq!(
         read_all(&db, 0, 50 * MIN),
         expected_without(2, 0, 50 * MIN, &dels)
+    );
+}
+
+#[test]
+fn tsdb_status_on_a_small_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let empty: TsdbStatus = db.tsdb_status(10);
+    assert_eq!(empty.head_stats.num_series, 0);
+    assert_eq!(empty.head_stats.min_time, i64::MAX);
+    assert!(empty.series_count_by_label_value_pair.is_empty());
+
+    let mut app = db.appender();
+    let l = |pairs: &[(&str, &str)]| Labels::from_pairs(pairs.iter().copied());
+    for inst in ["a", "b"] {
+        let s = l(&[("__name__", "up"), ("instance", inst), ("job", "node")]);
+        app.append(&s, 1000, 1.0).unwrap();
+        app.append(&s, 2000, 1.0).unwrap();
+    }
+    let s = l(&[("__name__", "up"), ("instance", "c"), ("job", "prom")]);
+    app.append(&s, 1000, 1.0).unwrap();
+    let s = l(&[
+        ("__name__", "http_requests_total"),
+        ("code", "200"),
+        ("job", "prom"),
+    ]);
+    app.append(&s, 500, 1.0).unwrap();
+    app.append(&s, 3000, 2.0).unwrap();
+    app.commit().unwrap();
+
+    let st = db.tsdb_status(4);
+    let h = st.head_stats;
+    assert_eq!(h.num_series, 4);
+    // __name__ ×2, instance ×3, job ×2, code ×1.
+    assert_eq!(h.num_label_pairs, 8);
+    assert_eq!(h.chunk_count, 4);
+    assert_eq!((h.min_time, h.max_time), (500, 3000));
+    let v = |x: &[(&str, u64)]| -> Vec<(String, u64)> {
+        x.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    };
+    assert_eq!(
+        st.series_count_by_metric_name,
+        v(&[("up", 3), ("http_requests_total", 1)])
+    );
+    assert_eq!(
+        st.label_value_count_by_label_name,
+        v(&[("instance", 3), ("__name__", 2), ("job", 2), ("code", 1)])
+    );
+    // "up" 2 B × 3 + "http_requests_total" 19 B × 1; "node"/"prom" 4 B × 2 each; ...
+    assert_eq!(
+        st.memory_in_bytes_by_label_name,
+        v(&[("__name__", 25), ("job", 16), ("code", 3), ("instance", 3)])
+    );
+    assert_eq!(
+        st.series_count_by_label_value_pair,
+        v(&[
+            ("__name__=up", 3),
+            ("job=node", 2),
+            ("job=prom", 2),
+            ("__name__=http_requests_total", 1),
+        ])
     );
 }

@@ -8,12 +8,14 @@ pub mod head;
 pub mod options;
 pub mod postings;
 pub mod querier;
+pub mod status;
 pub mod tombstones;
 pub mod wal;
 
 pub use db::Db;
 pub use options::DbOptions;
 pub use querier::DbQuerier;
+pub use status::{HeadStats, TsdbStatus};
 
 #[cfg(test)]
 mod db_tests;
