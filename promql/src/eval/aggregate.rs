@@ -273,7 +273,13 @@ impl Evaluator<'_> {
                     a.mean = v;
                     a.incremental = false;
                     match op {
-                        AggOp::Stddev | AggOp::Stdvar => a.value = 0.0,
+                        AggOp::Stddev | AggOp::Stdvar => {
+                            // The first sample goes through Welford's update too, so a NaN or
+                            // infinite input makes the result NaN as in Prometheus.
+                            a.count = 1.0;
+                            a.mean = v;
+                            a.value = if v.is_finite() { 0.0 } else { f64::NAN };
+                        }
                         AggOp::Group => a.value = 1.0,
                         AggOp::Quantile => a.values.push(v),
                         AggOp::TopK | AggOp::BottomK | AggOp::LimitK => a.kept.push((si, v)),

@@ -1,12 +1,12 @@
 //! Function calls: dispatch on the function's kind, and the functions the evaluator itself
 //! implements because they work on whole vectors or label sets.
 
-use crate::functions::histogram::{Bucket, bucket_fraction, bucket_quantile};
-use crate::functions::notes;
 use super::range::window;
 use super::types::{Grid, StepSeries, Val, by_step};
 use super::{Evaluator, drop_name, unique};
 use crate::error::QueryError;
+use crate::functions::histogram::{Bucket, bucket_fraction, bucket_quantile};
+use crate::functions::notes;
 use crate::functions::{FunctionDef, Kind};
 use crate::plan::Node;
 use crate::{Labels, METRIC_NAME};
@@ -217,8 +217,8 @@ impl Evaluator<'_> {
             }
             "histogram_quantile" => self.eval_histogram_quantile(args, grid),
             "histogram_fraction" => self.eval_histogram_fraction(args, grid),
-            "histogram_count" | "histogram_sum" | "histogram_avg"
-            | "histogram_stddev" | "histogram_stdvar" => {
+            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+            | "histogram_stdvar" => {
                 // These read native histograms only; float series give nothing.
                 for a in args {
                     self.eval(a, grid)?;
@@ -288,16 +288,18 @@ impl Evaluator<'_> {
                 self.notes.warn(notes::bad_bucket_label_warning(le, None));
                 continue;
             };
+            // Histograms are told apart by name too; the name is dropped from the result, so
+            // two histograms that differ only by name collide there, as in Prometheus.
             let key = Labels::from_sorted(
                 s.metric
                     .iter()
-                    .filter(|l| l.name != "le" && l.name != METRIC_NAME)
+                    .filter(|l| l.name != "le")
                     .cloned()
                     .collect(),
             );
             let gi = *groups.entry(key.clone()).or_insert_with(|| {
                 out.push(StepSeries {
-                    metric: key,
+                    metric: drop_name(&key),
                     points: Vec::new(),
                 });
                 out.len() - 1
@@ -329,7 +331,7 @@ impl Evaluator<'_> {
             }
         }
         out.retain(|s| !s.points.is_empty());
-        Ok(Val::Vector(out))
+        Ok(Val::Vector(unique(out)?))
     }
 }
 
@@ -391,11 +393,8 @@ fn absent_result(arg: &Node, points: Vec<(usize, f64)>) -> Vec<StepSeries> {
             if m.name == METRIC_NAME || m.op != crate::MatchOp::Equal {
                 continue;
             }
-            let dup = ms
-                .iter()
-                .filter(|o| o.name == m.name && o.op == crate::MatchOp::Equal)
-                .count()
-                > 1;
+            // A name constrained twice (even by a regex) has no single value to report.
+            let dup = ms.iter().filter(|o| o.name == m.name).count() > 1;
             if !dup {
                 pairs.push((m.name.clone(), m.value.clone()));
             }

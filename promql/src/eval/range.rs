@@ -4,7 +4,7 @@ use super::types::{Grid, RawSeries, StepSeries, is_stale};
 use super::{Evaluator, drop_name, unique};
 use crate::METRIC_NAME;
 use crate::error::QueryError;
-use crate::functions::{FnCtx, FunctionDef, RangeFn, Window};
+use crate::functions::{FnCtx, FunctionDef, RangeFn, Window, notes};
 use crate::plan::Node;
 use crate::value::Series;
 
@@ -146,7 +146,10 @@ impl Evaluator<'_> {
         };
         let r = self.eval_ranged(node, grid, Some(def.name))?;
         let mut out = Vec::with_capacity(r.series.len());
-        let mut sargs = vec![0.0; scalars.len()];
+        // predict_linear extrapolates from the evaluation time, which `@` and `offset` move
+        // away from the window's end: it gets that time as an extra argument.
+        let pass_eval_time = def.name == "predict_linear";
+        let mut sargs = vec![0.0; scalars.len() + usize::from(pass_eval_time)];
         for s in &r.series {
             self.check_deadline()?;
             let name = s.metric.get(METRIC_NAME);
@@ -159,6 +162,15 @@ impl Evaluator<'_> {
                 }
                 for (dst, src) in sargs.iter_mut().zip(&scalars) {
                     *dst = src[i];
+                }
+                if pass_eval_time {
+                    sargs[scalars.len()] = grid.ts(i) as f64;
+                }
+                if def.name == "double_exponential_smoothing"
+                    && let [sf, tf] = sargs[..]
+                    && let Some(msg) = notes::smoothing_factor_error(sf, tf)
+                {
+                    return Err(QueryError::Execution(msg));
                 }
                 let mut ctx = FnCtx {
                     metric_name: name,

@@ -152,6 +152,12 @@ static FUNCTIONS: &[FunctionDef] = &[
     engine("histogram_quantile", false, false),
     // Classic buckets through `histogram::bucket_fraction`, grouped like histogram_quantile.
     engine("histogram_fraction", false, false),
+    // Native-histogram functions: on float series Prometheus returns nothing.
+    engine("histogram_avg", false, false),
+    engine("histogram_count", false, false),
+    engine("histogram_stddev", false, false),
+    engine("histogram_stdvar", false, false),
+    engine("histogram_sum", false, false),
     engine("label_join", true, false),
     engine("label_replace", true, false),
     engine("pi", false, false),
