@@ -554,3 +554,42 @@ async fn admin_api_deletes_series() {
     assert_eq!(v["data"]["result"][0]["value"][1], "2");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tsdb_status_counts_the_head() {
+    let srv = TestServer::start().await;
+    load(&srv).await;
+    let (status, v) = srv.get_json("/api/v1/status/tsdb?limit=3").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // Five series (four `up`, one `req_total`), each one chunk, samples 0..600 s.
+    assert_eq!(
+        v["data"],
+        json!({
+            "headStats": {"numSeries": 5, "numLabelPairs": 6, "chunkCount": 5,
+                          "minTime": 0, "maxTime": 600_000},
+            "seriesCountByMetricName": [
+                {"name": "up", "value": 4}, {"name": "req_total", "value": 1}],
+            "labelValueCountByLabelName": [
+                {"name": "__name__", "value": 2}, {"name": "instance", "value": 2},
+                {"name": "job", "value": 2}],
+            "memoryInBytesByLabelName": [
+                {"name": "__name__", "value": 17}, {"name": "job", "value": 5},
+                {"name": "instance", "value": 4}],
+            "seriesCountByLabelValuePair": [
+                {"name": "__name__=up", "value": 4}, {"name": "job=a", "value": 3},
+                {"name": "instance=1", "value": 2}],
+        })
+    );
+    let (_, v) = srv.get_json("/api/v1/status/tsdb").await;
+    assert_eq!(
+        v["data"]["seriesCountByLabelValuePair"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let (status, v) = srv.get_json("/api/v1/status/tsdb?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "limit must be a positive number");
+    srv.stop().await;
+}

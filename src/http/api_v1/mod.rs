@@ -163,6 +163,7 @@ enum Endpoint {
     RuntimeInfo,
     Flags,
     Config,
+    TsdbStatus,
     DeleteSeries,
     CleanTombstones,
 }
@@ -180,6 +181,7 @@ impl Endpoint {
             "/api/v1/status/runtimeinfo" => Endpoint::RuntimeInfo,
             "/api/v1/status/flags" => Endpoint::Flags,
             "/api/v1/status/config" => Endpoint::Config,
+            "/api/v1/status/tsdb" => Endpoint::TsdbStatus,
             "/api/v1/admin/tsdb/delete_series" => Endpoint::DeleteSeries,
             "/api/v1/admin/tsdb/clean_tombstones" => Endpoint::CleanTombstones,
             _ => Endpoint::LabelValues(label_values_name(path)?),
@@ -189,9 +191,11 @@ impl Endpoint {
     /// The methods Prometheus registers for the endpoint.
     fn allows(&self, m: &Method) -> bool {
         match self {
-            Endpoint::BuildInfo | Endpoint::RuntimeInfo | Endpoint::Flags | Endpoint::Config => {
-                m == Method::GET
-            }
+            Endpoint::BuildInfo
+            | Endpoint::RuntimeInfo
+            | Endpoint::Flags
+            | Endpoint::Config
+            | Endpoint::TsdbStatus => m == Method::GET,
             Endpoint::LabelValues(_) => m == Method::GET,
             Endpoint::DeleteSeries | Endpoint::CleanTombstones => {
                 matches!(*m, Method::POST | Method::PUT)
@@ -209,6 +213,7 @@ impl Endpoint {
                 | Endpoint::Series
                 | Endpoint::Labels
                 | Endpoint::LabelValues(_)
+                | Endpoint::TsdbStatus
                 | Endpoint::DeleteSeries
                 | Endpoint::CleanTombstones
         )
@@ -249,6 +254,7 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::LabelValues(name), Some(db)) => {
             series::handle(db, params, series::Lookup::LabelValues(name)).await
         }
+        (Endpoint::TsdbStatus, Some(db)) => status_api::tsdb(db, &params).await,
         (Endpoint::DeleteSeries, Some(db)) => admin::delete_series(db, params).await,
         (Endpoint::CleanTombstones, Some(db)) => admin::clean_tombstones(db).await,
         (Endpoint::FormatQuery, _) => parse_format::format_query(&params),

@@ -1,10 +1,10 @@
-//! `/api/v1/status/{buildinfo,runtimeinfo,config}` and `/api/v1/query_exemplars` (Strata keeps
-//! no exemplars: a valid request finds none).
+//! `/api/v1/status/{buildinfo,runtimeinfo,config,tsdb}` and `/api/v1/query_exemplars` (Strata
+//! keeps no exemplars: a valid request finds none).
 
 use super::params::{MAX_TIME, MIN_TIME};
 use super::{ApiError, Params, Reply};
 use crate::http::AppState;
-use crate::tsdb::Db;
+use crate::tsdb::{Db, TsdbStatus};
 use promql::plan::{self, Node, PlanOptions};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -95,6 +95,43 @@ pub(super) fn config(state: &AppState) -> Reply {
     Reply::json(json!({ "yaml": yaml }))
 }
 
+/// Head cardinality statistics in Prometheus's shape; `limit` (default 10) entries per list.
+pub(super) async fn tsdb(db: std::sync::Arc<Db>, p: &Params) -> Result<Reply, ApiError> {
+    let limit = match p.nonempty("limit") {
+        None => 10,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => return Err(ApiError::bad("limit must be a positive number")),
+        },
+    };
+    let status = tokio::task::spawn_blocking(move || db.tsdb_status(limit))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Reply::json(tsdb_json(&status)))
+}
+
+fn tsdb_json(s: &TsdbStatus) -> Value {
+    let list = |l: &[(String, u64)]| -> Value {
+        l.iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect()
+    };
+    let h = &s.head_stats;
+    json!({
+        "headStats": {
+            "numSeries": h.num_series,
+            "numLabelPairs": h.num_label_pairs,
+            "chunkCount": h.chunk_count,
+            "minTime": h.min_time,
+            "maxTime": h.max_time,
+        },
+        "seriesCountByMetricName": list(&s.series_count_by_metric_name),
+        "labelValueCountByLabelName": list(&s.label_value_count_by_label_name),
+        "memoryInBytesByLabelName": list(&s.memory_in_bytes_by_label_name),
+        "seriesCountByLabelValuePair": list(&s.series_count_by_label_value_pair),
+    })
+}
+
 pub(super) fn query_exemplars(p: &Params) -> Result<Reply, ApiError> {
     let start = p.time("start", MIN_TIME)?;
     let end = p.time("end", MAX_TIME)?;
@@ -182,6 +219,34 @@ mod tests {
         // Round trip through the API's own time parser.
         let s = t(1_234_567_890_123);
         assert_eq!(super::super::params::parse_time(&s), Ok(1_234_567_890_123));
+    }
+
+    #[test]
+    fn tsdb_status_shape() {
+        let s = TsdbStatus {
+            head_stats: crate::tsdb::HeadStats {
+                num_series: 3,
+                num_label_pairs: 5,
+                chunk_count: 4,
+                min_time: 1000,
+                max_time: 2000,
+            },
+            series_count_by_metric_name: vec![("up".into(), 2), ("x".into(), 1)],
+            label_value_count_by_label_name: vec![("job".into(), 2)],
+            memory_in_bytes_by_label_name: vec![],
+            series_count_by_label_value_pair: vec![("job=a".into(), 2)],
+        };
+        assert_eq!(
+            tsdb_json(&s),
+            json!({
+                "headStats": {"numSeries": 3, "numLabelPairs": 5, "chunkCount": 4,
+                              "minTime": 1000, "maxTime": 2000},
+                "seriesCountByMetricName": [{"name": "up", "value": 2}, {"name": "x", "value": 1}],
+                "labelValueCountByLabelName": [{"name": "job", "value": 2}],
+                "memoryInBytesByLabelName": [],
+                "seriesCountByLabelValuePair": [{"name": "job=a", "value": 2}],
+            })
+        );
     }
 
     #[test]
