@@ -55,8 +55,11 @@ impl Queryable for MemStorage {
     }
 }
 
+/// A series' labels and a cheap shared handle on its samples.
+type Shared = (Labels, Arc<[(i64, f64)]>);
+
 struct MemQuerier {
-    series: Vec<(Labels, Arc<[(i64, f64)]>)>,
+    series: Vec<Shared>,
 }
 
 fn matches_all(labels: &Labels, matchers: &[Matcher]) -> bool {
@@ -109,7 +112,7 @@ impl Querier for MemQuerier {
 }
 
 struct MemSeriesSet {
-    series: Vec<(Labels, Arc<[(i64, f64)]>)>,
+    series: Vec<Shared>,
     // Index of the current series plus one.
     pos: usize,
 }

@@ -436,9 +436,10 @@ fn build_node(expr: &Expr, opts: &PlanOptions) -> Result<Node, QueryError> {
             let (lt, rt) = (lhs.value_type(), rhs.value_type());
             for t in [lt, rt] {
                 if !matches!(t, ValueType::Scalar | ValueType::Vector) {
-                    return Err(bad(format!(
+                    return Err(bad(
                         "binary expression must contain only scalar and instant vector types"
-                    )));
+                            .to_string(),
+                    ));
                 }
             }
             let return_bool = b.return_bool();

@@ -76,12 +76,12 @@ pub(crate) fn format_value(v: f64) -> String {
 fn group_labels(l: &Labels, g: &Grouping) -> Labels {
     let v: Vec<Label> = if g.by {
         l.iter()
-            .filter(|x| g.labels.iter().any(|n| *n == x.name))
+            .filter(|x| g.labels.contains(&x.name))
             .cloned()
             .collect()
     } else {
         l.iter()
-            .filter(|x| x.name != METRIC_NAME && !g.labels.iter().any(|n| *n == x.name))
+            .filter(|x| x.name != METRIC_NAME && !g.labels.contains(&x.name))
             .cloned()
             .collect()
     };
@@ -100,7 +100,7 @@ fn worse(top: bool, a: f64, b: f64) -> bool {
 }
 
 fn k_param(p: f64) -> Result<i64, QueryError> {
-    if p.is_nan() || p >= 9.223_372_036_854_776e18 || p < -9.223_372_036_854_776e18 {
+    if p.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&p) {
         return Err(QueryError::Execution(format!(
             "Scalar value {} overflows int64",
             fmt_g(p)
@@ -283,10 +283,8 @@ impl Evaluator<'_> {
                         AggOp::Group => a.value = 1.0,
                         AggOp::Quantile => a.values.push(v),
                         AggOp::TopK | AggOp::BottomK | AggOp::LimitK => a.kept.push((si, v)),
-                        AggOp::LimitRatio => {
-                            if ratio_keeps(&input[si].metric, p) {
-                                a.kept.push((si, v));
-                            }
+                        AggOp::LimitRatio if ratio_keeps(&input[si].metric, p) => {
+                            a.kept.push((si, v));
                         }
                         _ => {}
                     }

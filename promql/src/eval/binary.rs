@@ -36,12 +36,12 @@ fn drops_name(op: BinOp, return_bool: bool) -> bool {
 fn signature(l: &Labels, m: &VectorMatching) -> Labels {
     let v: Vec<Label> = if m.on {
         l.iter()
-            .filter(|x| m.labels.iter().any(|n| *n == x.name))
+            .filter(|x| m.labels.contains(&x.name))
             .cloned()
             .collect()
     } else {
         l.iter()
-            .filter(|x| x.name != METRIC_NAME && !m.labels.iter().any(|n| *n == x.name))
+            .filter(|x| x.name != METRIC_NAME && !m.labels.contains(&x.name))
             .cloned()
             .collect()
     };
@@ -62,9 +62,9 @@ fn result_metric(
     }
     if m.card == Card::OneToOne {
         if m.on {
-            v.retain(|x| m.labels.iter().any(|n| *n == x.name));
+            v.retain(|x| m.labels.contains(&x.name));
         } else {
-            v.retain(|x| !m.labels.iter().any(|n| *n == x.name));
+            v.retain(|x| !m.labels.contains(&x.name));
         }
     }
     for name in &m.include {

@@ -196,7 +196,7 @@ impl<'a> Evaluator<'a> {
 
     fn check_deadline(&mut self) -> Result<(), QueryError> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % 64 == 0 && Instant::now() > self.deadline {
+        if self.ticks.is_multiple_of(64) && Instant::now() > self.deadline {
             return Err(QueryError::Timeout("expression evaluation"));
         }
         Ok(())
