@@ -132,6 +132,71 @@ pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, QueryError> {
             "1:1: parse error: no expression found in input".into(),
         ));
     }
+    if nesting_depth(query) > MAX_NESTING {
+        return Err(QueryError::BadData(format!(
+            "1:1: parse error: expression nested deeper than {MAX_NESTING} levels"
+        )));
+    }
     promql_parser::parser::parse(query)
         .map_err(|e| QueryError::BadData(format!("1:1: parse error: {e}")))
+}
+
+/// Deepest nesting of brackets a query may have. The parser and the planner recurse once per
+/// level, so an unbounded depth would let one request exhaust a thread's stack.
+pub const MAX_NESTING: usize = 200;
+
+/// The deepest nesting of `(`, `[` and `{` outside string literals.
+fn nesting_depth(q: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut chars = q.chars();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(qc) => {
+                if c == '\\' && qc != '`' {
+                    chars.next();
+                } else if c == qc {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let q = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let err = parse(&q).unwrap_err();
+        assert_eq!(err.error_type(), "bad_data");
+        assert!(parse(&format!("{}1{}", "(".repeat(50), ")".repeat(50))).is_ok());
+        // Brackets inside strings do not count.
+        assert_eq!(
+            nesting_depth(r#"label_replace(up, "a", "((((", "b", "(.*)")"#),
+            1
+        );
+    }
+
+    #[test]
+    fn huge_subquery_resolution_is_refused() {
+        let s = crate::MemStorage::new();
+        let e = Engine::new(EngineOptions::default());
+        let err = e
+            .instant_query(&s, "max_over_time(vector(1)[100y:1ms])", 0)
+            .unwrap_err();
+        assert_eq!(err.error_type(), "execution", "{err}");
+    }
 }

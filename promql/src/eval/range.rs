@@ -84,6 +84,10 @@ impl Evaluator<'_> {
                 if first > hi {
                     return Ok(r);
                 }
+                // Refuse before allocating: every inner step may hold a sample.
+                if (hi - first) / step >= self.opts.max_samples as i64 {
+                    return Err(QueryError::TooManySamples("query execution"));
+                }
                 let inner = Grid::new(first, hi, step);
                 let vals = self.eval_vector(expr, inner)?;
                 let series = vals
@@ -155,6 +159,7 @@ impl Evaluator<'_> {
             let name = s.metric.get(METRIC_NAME);
             let mut points = Vec::new();
             for i in 0..grid.n {
+                self.check_deadline()?;
                 let end = r.end(grid.ts(i));
                 let w = window(&s.samples, end - r.range, end);
                 if w.is_empty() {

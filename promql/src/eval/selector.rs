@@ -94,6 +94,7 @@ impl Evaluator<'_> {
             let loaded = s.samples.len();
             let mut points = Vec::new();
             for i in 0..grid.n {
+                self.check_deadline()?;
                 let t = eff(i);
                 let idx = s.samples.partition_point(|p| p.0 <= t);
                 if idx == 0 {

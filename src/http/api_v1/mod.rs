@@ -4,6 +4,7 @@
 //! endpoints, with Prometheus's parameters, JSON envelope, error types and status codes.
 
 mod admin;
+mod ast_json;
 pub mod params;
 mod parse_format;
 mod query;
@@ -155,6 +156,7 @@ enum Endpoint {
     Query,
     QueryRange,
     FormatQuery,
+    ParseQuery,
     QueryExemplars,
     Series,
     Labels,
@@ -174,6 +176,7 @@ impl Endpoint {
             "/api/v1/query" => Endpoint::Query,
             "/api/v1/query_range" => Endpoint::QueryRange,
             "/api/v1/format_query" => Endpoint::FormatQuery,
+            "/api/v1/parse_query" => Endpoint::ParseQuery,
             "/api/v1/query_exemplars" => Endpoint::QueryExemplars,
             "/api/v1/series" => Endpoint::Series,
             "/api/v1/labels" => Endpoint::Labels,
@@ -258,6 +261,7 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::DeleteSeries, Some(db)) => admin::delete_series(db, params).await,
         (Endpoint::CleanTombstones, Some(db)) => admin::clean_tombstones(db).await,
         (Endpoint::FormatQuery, _) => parse_format::format_query(&params),
+        (Endpoint::ParseQuery, _) => parse_format::parse_query(&params),
         (Endpoint::QueryExemplars, _) => status_api::query_exemplars(&params),
         (Endpoint::BuildInfo, _) => Ok(Reply::json(status_api::buildinfo())),
         (Endpoint::RuntimeInfo, db) => Ok(status_api::runtimeinfo(state, db.as_deref())),

@@ -9,6 +9,13 @@ pub(super) fn format_query(p: &Params) -> Result<Reply, ApiError> {
     Ok(Reply::json(expr.prettify()))
 }
 
+/// `/api/v1/parse_query`: the syntax tree as the web UI's tree view shows it.
+pub(super) fn parse_query(p: &Params) -> Result<Reply, ApiError> {
+    let expr = promql::engine::parse(p.get("query").unwrap_or_default())
+        .map_err(|e| ApiError::bad(format!("invalid parameter \"query\": {e}")))?;
+    Ok(Reply::json(super::ast_json::translate(&expr)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
