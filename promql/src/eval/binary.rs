@@ -137,31 +137,56 @@ impl Evaluator<'_> {
         // For group_right the right side is the "many" side: swap and remember to swap back.
         let swapped = m.card == Card::OneToMany;
         let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
-        let many_sig: Vec<Labels> = many.iter().map(|s| signature(&s.metric, m)).collect();
-        let one_sig: Vec<Labels> = one.iter().map(|s| signature(&s.metric, m)).collect();
+        // Match groups are interned once: per step, the work is then array lookups.
+        let mut sig_ids: HashMap<Labels, usize> = HashMap::new();
+        let mut sig_names: Vec<Labels> = Vec::new();
+        let mut intern = |l: Labels| {
+            let n = sig_ids.len();
+            *sig_ids.entry(l.clone()).or_insert_with(|| {
+                sig_names.push(l);
+                n
+            })
+        };
+        let many_sig: Vec<usize> = many
+            .iter()
+            .map(|s| intern(signature(&s.metric, m)))
+            .collect();
+        let one_sig: Vec<usize> = one
+            .iter()
+            .map(|s| intern(signature(&s.metric, m)))
+            .collect();
         let many_steps = by_step(&many, grid.n);
         let one_steps = by_step(&one, grid.n);
 
         let mut out: Vec<StepSeries> = Vec::new();
         let mut out_index: HashMap<Labels, usize> = HashMap::new();
-        let mut one_at: HashMap<&Labels, (usize, f64)> = HashMap::new();
+        // The output series of a (many, one) pair, computed the first time they match.
+        let mut pair_out: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut one_at: Vec<Option<(usize, f64)>> = vec![None; sig_names.len()];
+        // The outputs each match group produced at this step.
+        let mut matched: Vec<Vec<usize>> = vec![Vec::new(); sig_names.len()];
+        let mut touched: Vec<usize> = Vec::new();
         for i in 0..grid.n {
             self.check_deadline()?;
-            one_at.clear();
+            for g in touched.drain(..) {
+                one_at[g] = None;
+                matched[g].clear();
+            }
             for &(si, v) in &one_steps[i] {
-                if let Some(&(prev, _)) = one_at.get(&one_sig[si]) {
+                let g = one_sig[si];
+                if let Some((prev, _)) = one_at[g] {
                     let side = if swapped { "left" } else { "right" };
                     return Err(QueryError::Execution(format!(
                         "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                        one_sig[si], one[prev].metric, one[si].metric
+                        sig_names[g], one[prev].metric, one[si].metric
                     )));
                 }
-                one_at.insert(&one_sig[si], (si, v));
+                one_at[g] = Some((si, v));
+                touched.push(g);
             }
-            // Which result label sets this step produced, per match group.
-            let mut matched: HashMap<&Labels, Vec<Labels>> = HashMap::new();
             for &(si, mv) in &many_steps[i] {
-                let Some(&(oi, ov)) = one_at.get(&many_sig[si]) else {
+                let g = many_sig[si];
+                let Some((oi, ov)) = one_at[g] else {
                     continue;
                 };
                 let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
@@ -171,38 +196,42 @@ impl Evaluator<'_> {
                         value = if keep { 1.0 } else { 0.0 };
                     } else if !keep {
                         continue;
-                    } else if swapped {
-                        // A filter keeps the "many" side's sample value... unless the
-                        // operands were swapped back: the left operand's value it is.
-                        value = lv;
                     }
                 }
-                let metric = result_metric(&many[si].metric, &one[oi].metric, op, m, return_bool);
-                let seen = matched.entry(&many_sig[si]).or_default();
+                let oi_out = match pair_out.get(&(si, oi)) {
+                    Some(&x) => x,
+                    None => {
+                        let metric =
+                            result_metric(&many[si].metric, &one[oi].metric, op, m, return_bool);
+                        let x = match out_index.get(&metric) {
+                            Some(&x) => x,
+                            None => {
+                                out_index.insert(metric.clone(), out.len());
+                                out.push(StepSeries {
+                                    metric,
+                                    points: Vec::new(),
+                                });
+                                out.len() - 1
+                            }
+                        };
+                        pair_out.insert((si, oi), x);
+                        x
+                    }
+                };
+                let seen = &mut matched[g];
                 if m.card == Card::OneToOne {
                     if !seen.is_empty() {
                         return Err(QueryError::Execution(
                             "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
                         ));
                     }
-                } else if seen.contains(&metric) {
+                } else if seen.contains(&oi_out) {
                     return Err(QueryError::Execution(
                         "multiple matches for labels: grouping labels must ensure unique matches"
                             .into(),
                     ));
                 }
-                seen.push(metric.clone());
-                let oi_out = match out_index.get(&metric) {
-                    Some(&x) => x,
-                    None => {
-                        out_index.insert(metric.clone(), out.len());
-                        out.push(StepSeries {
-                            metric,
-                            points: Vec::new(),
-                        });
-                        out.len() - 1
-                    }
-                };
+                seen.push(oi_out);
                 let pts = &mut out[oi_out].points;
                 if pts.last().is_some_and(|p| p.0 == i) {
                     return Err(QueryError::Execution(
