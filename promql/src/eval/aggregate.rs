@@ -186,7 +186,10 @@ impl Evaluator<'_> {
         );
         // Output: one series per group, or per input series for the selecting operators, or
         // per (group, value) for count_values.
-        let mut out: Vec<StepSeries> = if keeps_series {
+        let mut out: Vec<StepSeries> = if op == AggOp::CountValues {
+            // One series per (group, value), made as values appear.
+            Vec::new()
+        } else if keeps_series {
             input
                 .iter()
                 .map(|s| StepSeries {
@@ -250,8 +253,7 @@ impl Evaluator<'_> {
                     let oi = match cv_index.get(&key) {
                         Some(&oi) => oi,
                         None => {
-                            cv_index.insert(key.clone(), order_out.len());
-                            order_out.push(order_out.len());
+                            cv_index.insert(key.clone(), out.len());
                             out.push(StepSeries {
                                 metric: key,
                                 points: Vec::new(),

@@ -173,3 +173,33 @@ fn max_samples_limit_errors_instead_of_growing() {
     assert_eq!(err.error_type(), "execution");
     assert!(err.to_string().contains("too many samples"));
 }
+
+#[test]
+fn count_values_over_a_range_keeps_each_value_in_its_own_series() {
+    let e = Engine::new(EngineOptions::default());
+    let out = e
+        .range_query(
+            &storage(),
+            r#"count_values("v", http_requests{job="db"} > 50)"#,
+            0,
+            120_000,
+            30_000,
+        )
+        .unwrap();
+    let Value::Matrix(m) = out.value else {
+        panic!()
+    };
+    // The db series is 0, 30, 60, 90, 120 at 0..120s: above 50 only 60, 90 and 120, once each.
+    let got: Vec<(String, Vec<(i64, f64)>)> = m
+        .into_iter()
+        .map(|s| (s.metric.to_string(), s.floats))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (r#"{v="120"}"#.to_string(), vec![(120_000, 1.0)]),
+            (r#"{v="60"}"#.to_string(), vec![(60_000, 1.0)]),
+            (r#"{v="90"}"#.to_string(), vec![(90_000, 1.0)]),
+        ]
+    );
+}
