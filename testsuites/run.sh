@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer suites: Strata against real Prometheus and node_exporter.
 #
-#   testsuites/run.sh [--no-build] [SUITE...]      SUITE: promqltest, e2e_remote_write, crash (default: all)
+#   testsuites/run.sh [--no-build] [SUITE...]      SUITE: promqltest, compliance, promtool_compat, e2e_remote_write, crash (default: all)
 #
 # Installs prometheus and prometheus-node-exporter with apt-get if they are missing (needs root or
 # passwordless sudo), builds the workspace's binaries in release mode, runs each suite under a
@@ -24,7 +24,7 @@ for arg in "$@"; do
         *) suites+=("$arg") ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(promqltest e2e_remote_write crash)
+[ ${#suites[@]} -gt 0 ] || suites=(promqltest compliance promtool_compat e2e_remote_write crash)
 
 log() { echo "== run.sh: $*"; }
 
