@@ -16,6 +16,7 @@
 //! beside the workspace), `COMPLIANCE_FILTER` (run only queries containing this text),
 //! `COMPLIANCE_FRACTION` / `COMPLIANCE_MARGIN` (value tolerance, default 1e-5 / 0 as the
 //! official tester), `COMPLIANCE_REPORT` (also write the report to this file),
+//! `COMPLIANCE_DUMP` (write both raw answers of every mismatching case into this directory),
 //! `RECEIVER=prometheus` (self-test: a second Prometheus as the server under test; every case
 //! must match), `STRATA_BIN`, `PROMETHEUS_BIN`, `KEEP_TMP=1`.
 
@@ -35,6 +36,7 @@ struct Config {
     filter: String,
     tolerance: Tolerance,
     report: Option<String>,
+    dump: Option<String>,
     allow_failures: bool,
     receiver: ReceiverKind,
 }
@@ -74,6 +76,9 @@ impl Config {
                 margin: float_env("COMPLIANCE_MARGIN", defaults.margin)?,
             },
             report: std::env::var("COMPLIANCE_REPORT")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            dump: std::env::var("COMPLIANCE_DUMP")
                 .ok()
                 .filter(|v| !v.is_empty()),
             allow_failures,
@@ -124,7 +129,18 @@ fn run() -> Result<bool> {
     let modes = plan::modes(&timeline);
     runner::warm_up(&http, &pair, timeline.start, timeline.end);
     let started = Instant::now();
-    let (results, timing) = runner::run_all(&http, &mut pair, &qs, &modes, &cfg.tolerance)?;
+    let dump_dir = cfg.dump.as_ref().map(std::path::PathBuf::from);
+    if let Some(d) = &dump_dir {
+        std::fs::create_dir_all(d)
+            .map_err(|e| Error::io(format!("creating {}", d.display()), e))?;
+    }
+    let ctx = runner::RunContext {
+        modes: &modes,
+        timeline: &timeline,
+        tolerance: &cfg.tolerance,
+        dump_dir: dump_dir.as_deref(),
+    };
+    let (results, timing) = runner::run_all(&http, &mut pair, &qs, &ctx)?;
     println!("ran {} cases in {:.1?}", results.len(), started.elapsed());
 
     let text = report::render(&qs, &modes, &results, &timing, pair.test_name());

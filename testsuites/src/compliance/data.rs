@@ -385,9 +385,14 @@ impl Instance {
                 self.live.iter_mut().for_each(|l| *l = false);
                 return out;
             }
+            // A process that has just started: its counters are still 0 at its first scrape.
+            // (Starting them above 0 makes 2.42 and 3.x extrapolate the first rate windows
+            // differently: 3.x clamps to the zero point after the half-interval rule, 2.42
+            // before it.)
             self.restart(rng);
+        } else {
+            self.advance(t, rng);
         }
-        self.advance(t, rng);
         let mut out = self.values(t, tl);
         for (j, v) in out.iter_mut() {
             if self.stopping.contains(j) && t >= tl.stop {
@@ -426,6 +431,7 @@ impl Instance {
         }
         self.mem[0] = (self.mem_total * 0.1).round();
         self.mem[1] = (self.mem_total * 0.05).round() + rng.range(0, 1 << 20) as f64;
+        self.mem[3] = self.mem_total - self.mem[0] - self.mem[1] - self.mem[2];
     }
 
     fn advance(&mut self, t: i64, rng: &mut Rng) {

@@ -232,44 +232,51 @@ fn compare_matrices(r: &[Series], t: &[Series], tol: &Tolerance) -> Option<Strin
             tm.len()
         ));
     }
-    if let Some(d) = label_set_diff(&rm, &tm, "series") {
-        return Some(d);
+    let sets = label_set_diff(&rm, &tm, "series");
+    let points = rm
+        .iter()
+        .filter_map(|(l, rs)| tm.get(l).and_then(|ts| series_diff(l, rs, ts, tol)))
+        .next();
+    match (sets, points) {
+        (Some(s), Some(p)) => Some(format!("{s}; and {p}")),
+        (s, p) => s.or(p),
     }
-    for (l, rs) in &rm {
-        let ts = tm[l];
-        let name = fmt_labels(l);
-        for (i, (rp, tp)) in rs.points.iter().zip(&ts.points).enumerate() {
-            if rp.0 != tp.0 {
-                return Some(format!(
-                    "{name}: point {i}: reference t={} v={} test t={} v={} ({} vs {} points)",
-                    rp.0,
-                    rp.1.text,
-                    tp.0,
-                    tp.1.text,
-                    rs.points.len(),
-                    ts.points.len()
-                ));
-            }
-            if let Some(d) = val_diff(&format!("{name} @{}", rp.0), &rp.1, &tp.1, tol) {
-                return Some(d);
-            }
-        }
-        if rs.points.len() != ts.points.len() {
-            let n = rs.points.len().min(ts.points.len());
-            let first = |s: &Series| {
-                s.points
-                    .get(n)
-                    .map(|(t, v)| format!("t={t} v={}", v.text))
-                    .unwrap_or_else(|| "nothing".into())
-            };
+}
+
+/// The first difference between two series with the same labels.
+fn series_diff(l: &Labels, rs: &Series, ts: &Series, tol: &Tolerance) -> Option<String> {
+    let name = fmt_labels(l);
+    for (i, (rp, tp)) in rs.points.iter().zip(&ts.points).enumerate() {
+        if rp.0 != tp.0 {
             return Some(format!(
-                "{name}: reference {} points, test {}; first unmatched: reference {} test {}",
+                "{name}: point {i}: reference t={} v={} test t={} v={} ({} vs {} points)",
+                rp.0,
+                rp.1.text,
+                tp.0,
+                tp.1.text,
                 rs.points.len(),
-                ts.points.len(),
-                first(rs),
-                first(ts)
+                ts.points.len()
             ));
         }
+        if let Some(d) = val_diff(&format!("{name} @{}", rp.0), &rp.1, &tp.1, tol) {
+            return Some(d);
+        }
+    }
+    if rs.points.len() != ts.points.len() {
+        let n = rs.points.len().min(ts.points.len());
+        let first = |s: &Series| {
+            s.points
+                .get(n)
+                .map(|(t, v)| format!("t={t} v={}", v.text))
+                .unwrap_or_else(|| "nothing".into())
+        };
+        return Some(format!(
+            "{name}: reference {} points, test {}; first unmatched: reference {} test {}",
+            rs.points.len(),
+            ts.points.len(),
+            first(rs),
+            first(ts)
+        ));
     }
     None
 }

@@ -141,3 +141,22 @@ fn vector_order_counts_only_when_the_query_sorts() {
     ));
     assert!(!is_ordered("sum(x)"));
 }
+
+#[test]
+fn label_set_differences_also_name_a_value_difference() {
+    let a = ok(r#"{"resultType":"matrix","result":[{"metric":{"v":"0"},"values":[[1,"164"]]}]}"#);
+    let b = ok(
+        r#"{"resultType":"matrix","result":[{"metric":{"v":"0"},"values":[[1,"3"]]},
+        {"metric":{},"values":[[1,"1"]]}]}"#,
+    );
+    match cmp(&a, &b) {
+        Verdict::Mismatch(d) => {
+            assert!(d.starts_with("extra {}"), "{d}");
+            assert!(
+                d.contains("and {v=\"0\"} @1000: reference 164 test 3"),
+                "{d}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

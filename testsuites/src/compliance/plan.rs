@@ -141,18 +141,66 @@ pub const UTF8_LABEL_NAMES: Exclusion = Exclusion {
              the legacy [a-zA-Z_][a-zA-Z0-9_]* rule and fails them (the list's should_fail)",
 };
 
-/// Every exclusion, for the report.
-pub const EXCLUSIONS: &[Exclusion] = &[UTF8_LABEL_NAMES];
+/// `stddev`/`stdvar` of a group holding one NaN: 0 in 2.42, NaN in 3.x.
+pub const STDDEV_OF_LONE_NAN: Exclusion = Exclusion {
+    name: "stddev-of-lone-nan",
+    reason: "Prometheus 3.x starts a stddev/stdvar group whose first value is NaN or ±Inf at \
+             NaN, so a group holding only the NaN sample answers NaN; 2.42 answers 0. Excluded \
+             where the grouping keeps every series alone and the evaluation sees the NaN stretch",
+};
 
-/// Whether `query` evaluated as `mode` is excluded.
-pub fn exclusion(query: &Query, _mode: &Mode) -> Option<Exclusion> {
+/// Every exclusion, for the report.
+pub const EXCLUSIONS: &[Exclusion] = &[UTF8_LABEL_NAMES, STDDEV_OF_LONE_NAN];
+
+/// Whether `query` evaluated as `mode` over the history `tl` is excluded.
+pub fn exclusion(query: &Query, mode: &Mode, tl: &Timeline) -> Option<Exclusion> {
     let q = query.text.as_str();
     if (q.starts_with("label_replace(") || q.starts_with("label_join("))
         && q.contains("\"~invalid\"")
     {
         return Some(UTF8_LABEL_NAMES);
     }
+    if (q.starts_with("stddev") || q.starts_with("stdvar"))
+        && keeps_series_alone(q)
+        && sees_nan(mode, tl)
+    {
+        return Some(STDDEV_OF_LONE_NAN);
+    }
     None
+}
+
+/// Whether the aggregation's grouping puts every `demo_memory_usage_bytes` series in a group
+/// of its own: `by` both `instance` and `type`, or `without` neither of them.
+fn keeps_series_alone(q: &str) -> bool {
+    let grouping = |kw: &str| {
+        q.find(kw).and_then(|i| {
+            let rest = &q[i + kw.len()..];
+            rest.find(')').map(|j| {
+                rest[..j]
+                    .split(',')
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let has = |ls: &[String], l: &str| ls.iter().any(|x| x == l);
+    if let Some(by) = grouping("by(") {
+        return has(&by, "instance") && has(&by, "type");
+    }
+    if let Some(without) = grouping("without(") {
+        return !has(&without, "instance") && !has(&without, "type");
+    }
+    false
+}
+
+/// Whether an evaluation of `mode` can see a NaN sample (lookback 5 min).
+fn sees_nan(mode: &Mode, tl: &Timeline) -> bool {
+    let (from, to) = match mode.eval {
+        Eval::Range { start, end, .. } => (start, end),
+        Eval::Instant { time } => (time, time),
+    };
+    from <= tl.nan_to + 5 * M && to >= tl.nan_from
 }
 
 #[cfg(test)]
@@ -194,9 +242,10 @@ mod tests {
     }
 
     #[test]
-    fn only_the_utf8_label_name_queries_are_excluded() {
+    fn exclusions_hit_only_their_queries_and_times() {
         let tl = Timeline::ending_at(1_700_000_000_000, 2);
-        let mode = &modes(&tl)[0];
+        let all = modes(&tl);
+        let mode = &all[0];
         let q = |text: &str| Query {
             text: text.to_string(),
             template: text.to_string(),
@@ -207,16 +256,41 @@ mod tests {
         assert_eq!(
             exclusion(
                 &q(r#"label_join(demo_num_cpus, "~invalid", "-", "instance")"#),
-                mode
+                mode,
+                &tl
             ),
             Some(UTF8_LABEL_NAMES)
         );
         assert_eq!(
             exclusion(
                 &q(r#"label_replace(demo_num_cpus, "job", "value-$1", "src", "(.*")"#),
-                mode
+                mode,
+                &tl
             ),
             None
         );
+        let by_mode = |text: &str, name: &str| {
+            let m = all.iter().find(|m| m.name == name).unwrap();
+            exclusion(&q(text), m, &tl)
+        };
+        let lone = "stddev by(instance, type) (demo_memory_usage_bytes)";
+        assert_eq!(by_mode(lone, "range-10m"), Some(STDDEV_OF_LONE_NAN));
+        assert_eq!(by_mode(lone, "instant-nan"), Some(STDDEV_OF_LONE_NAN));
+        assert_eq!(by_mode(lone, "instant-quiet"), None);
+        assert_eq!(by_mode(lone, "range-stop"), None);
+        let w = "stdvar without(nonexistent) (demo_memory_usage_bytes)";
+        assert_eq!(by_mode(w, "range-1h"), Some(STDDEV_OF_LONE_NAN));
+        assert_eq!(
+            by_mode("stdvar without() (demo_memory_usage_bytes)", "range-1h"),
+            Some(STDDEV_OF_LONE_NAN)
+        );
+        for grouped in [
+            "stddev(demo_memory_usage_bytes)",
+            "stddev by(instance) (demo_memory_usage_bytes)",
+            "stdvar without(instance) (demo_memory_usage_bytes)",
+            "sum by(instance, type) (demo_memory_usage_bytes)",
+        ] {
+            assert_eq!(by_mode(grouped, "instant-nan"), None, "{grouped}");
+        }
     }
 }

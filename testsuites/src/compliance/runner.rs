@@ -1,16 +1,18 @@
 //! Running every (query, mode) case on both servers, one request at a time in the same order,
 //! timing each server's requests.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::data::Timeline;
 use super::diff::{self, Tolerance, Verdict};
 use super::plan::{Eval, Exclusion, Mode, exclusion};
 use super::queries::Query;
 use super::result::{Outcome, parse_answer};
 use super::servers::Pair;
-use crate::Result;
 use crate::http::Http;
 use crate::prom::api_time;
+use crate::{Error, Result};
 
 /// The outcome of one case.
 #[derive(Debug, Clone)]
@@ -25,6 +27,19 @@ pub struct CaseResult {
     pub excluded: Option<Exclusion>,
 }
 
+/// What a run needs besides the servers and the queries.
+#[derive(Debug, Clone, Copy)]
+pub struct RunContext<'a> {
+    /// The evaluation modes.
+    pub modes: &'a [Mode],
+    /// The history's events (for exclusions).
+    pub timeline: &'a Timeline,
+    /// Value tolerance.
+    pub tolerance: &'a Tolerance,
+    /// Where to write the raw answers of mismatching cases.
+    pub dump_dir: Option<&'a Path>,
+}
+
 /// Summed request latency per server.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timing {
@@ -36,8 +51,14 @@ pub struct Timing {
     pub requests: usize,
 }
 
-/// Runs `query` as `eval` against `base`, returning the parsed answer and the request time.
-pub fn run_query(http: &Http, base: &str, query: &str, eval: &Eval) -> (Outcome, Duration) {
+/// Runs `query` as `eval` against `base`, returning the parsed answer, the request time and the
+/// raw body.
+pub fn run_query(
+    http: &Http,
+    base: &str,
+    query: &str,
+    eval: &Eval,
+) -> (Outcome, Duration, Vec<u8>) {
     let started = Instant::now();
     let reply = match *eval {
         Eval::Range { start, end, step } => {
@@ -56,11 +77,10 @@ pub fn run_query(http: &Http, base: &str, query: &str, eval: &Eval) -> (Outcome,
         }
     };
     let took = started.elapsed();
-    let outcome = match reply {
-        Ok(r) => parse_answer(r.status, &r.body),
-        Err(e) => Outcome::transport(e.to_string()),
-    };
-    (outcome, took)
+    match reply {
+        Ok(r) => (parse_answer(r.status, &r.body), took, r.body),
+        Err(e) => (Outcome::transport(e.to_string()), took, Vec::new()),
+    }
 }
 
 /// Runs a few queries that touch every series over the whole history on both servers, so the
@@ -86,15 +106,26 @@ pub fn warm_up(http: &Http, pair: &Pair, start: i64, end: i64) {
     }
 }
 
+/// Writes both raw answers of a mismatching case to `dir/<query>-<mode>-{reference,test}.json`.
+fn dump(dir: &Path, qi: usize, mode: &str, query: &str, bodies: [&[u8]; 2]) -> Result<()> {
+    for (side, body) in ["reference", "test"].iter().zip(bodies) {
+        let p = dir.join(format!("{qi:03}-{mode}-{side}.json"));
+        std::fs::write(&p, body).map_err(|e| Error::io(format!("writing {}", p.display()), e))?;
+    }
+    let p = dir.join(format!("{qi:03}-query.txt"));
+    std::fs::write(&p, query).map_err(|e| Error::io(format!("writing {}", p.display()), e))
+}
+
 /// Runs every case: for each query, each mode, the reference first and then the server under
-/// test. Checks every 50 queries that both servers are still up.
+/// test. Checks every 50 queries that both servers are still up. With `dump_dir`, the raw
+/// answers of every mismatching case are written there.
 pub fn run_all(
     http: &Http,
     pair: &mut Pair,
     queries: &[Query],
-    modes: &[Mode],
-    tol: &Tolerance,
+    ctx: &RunContext,
 ) -> Result<(Vec<CaseResult>, Timing)> {
+    let (modes, tol) = (ctx.modes, ctx.tolerance);
     let mut results = Vec::with_capacity(queries.len() * modes.len());
     let mut timing = Timing::default();
     let mut next_report = Instant::now() + Duration::from_secs(15);
@@ -104,8 +135,8 @@ pub fn run_all(
         }
         let ordered = diff::is_ordered(&q.text);
         for (mi, m) in modes.iter().enumerate() {
-            let (r, rt) = run_query(http, &pair.reference.base, &q.text, &m.eval);
-            let (t, tt) = run_query(http, &pair.test.base, &q.text, &m.eval);
+            let (r, rt, rb) = run_query(http, &pair.reference.base, &q.text, &m.eval);
+            let (t, tt, tb) = run_query(http, &pair.test.base, &q.text, &m.eval);
             timing.reference += rt;
             timing.test += tt;
             timing.requests += 1;
@@ -121,11 +152,14 @@ pub fn run_all(
             } else {
                 diff::compare(&r, &t, q.should_fail, ordered, tol)
             };
+            if let (Some(dir), Verdict::Mismatch(_)) = (ctx.dump_dir, &verdict) {
+                dump(dir, qi, m.name, &q.text, [&rb, &tb])?;
+            }
             results.push(CaseResult {
                 query: qi,
                 mode: mi,
                 verdict,
-                excluded: exclusion(q, m),
+                excluded: exclusion(q, m, ctx.timeline),
             });
         }
         if Instant::now() >= next_report {
