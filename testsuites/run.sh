@@ -7,7 +7,8 @@
 # passwordless sudo), builds the workspace's binaries in release mode, runs each suite under a
 # time limit, and ends with "N passed, M failed". Exit status is non-zero if any suite failed.
 # Suites read their settings from the environment (see the top of each testsuites/src/bin/*.rs):
-# E2E_DURATION, CRASH_KILLS, CRASH_SEED, RECEIVER=prometheus (harness self-test), STRATA_BIN,
+# E2E_DURATION, CRASH_KILLS, CRASH_SEED, COMPLIANCE_HOURS, COMPLIANCE_FILTER, COMPLIANCE_ALLOW_FAILURES,
+# PROMTOOL_COMPAT_HOURS, PROMQLTEST_DIR, RECEIVER=prometheus (harness self-test), STRATA_BIN, PROMTOOL_BIN,
 # PROMETHEUS_BIN, NODE_EXPORTER_BIN, KEEP_TMP=1; SUITE_TIMEOUT (default 20m per suite).
 set -euo pipefail
 
