@@ -5,11 +5,9 @@
 //! and experimental ones refused unless enabled, and types are checked the way Prometheus's
 //! parser checks them, so a bad query fails with `bad_data` before any data is read.
 
-use crate::METRIC_NAME;
 use crate::error::QueryError;
 use crate::functions::{self, FunctionDef};
-use crate::matcher::{MatchOp, Matcher};
-use promql_parser::label::MatchOp as PMatchOp;
+use crate::matcher::Matcher;
 use promql_parser::parser::{
     AtModifier, Expr, LabelModifier, Offset, VectorMatchCardinality, VectorSelector,
 };
@@ -228,38 +226,12 @@ fn system_time_ms(t: SystemTime) -> i64 {
 }
 
 fn selector(vs: &VectorSelector, opts: &PlanOptions) -> Result<Selector, QueryError> {
-    let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty() {
-        vec![&vs.matchers.matchers]
-    } else {
-        vs.matchers.or_matchers.iter().collect()
-    };
-    let mut alternatives = Vec::with_capacity(groups.len());
-    for g in groups {
-        let mut ms = Vec::with_capacity(g.len() + 1);
-        if let Some(name) = &vs.name
-            && !g.iter().any(|m| m.name == METRIC_NAME)
-        {
-            ms.push(Matcher::equal(METRIC_NAME, name.clone()));
+    let alternatives = crate::selector::alternatives(vs).map_err(|e| match e {
+        crate::SelectorError::OnlyEmptyMatchers => {
+            bad("vector selector must contain at least one non-empty matcher")
         }
-        for m in g {
-            let op = match m.op {
-                PMatchOp::Equal => MatchOp::Equal,
-                PMatchOp::NotEqual => MatchOp::NotEqual,
-                PMatchOp::Re(_) => MatchOp::Regex,
-                PMatchOp::NotRe(_) => MatchOp::NotRegex,
-            };
-            ms.push(
-                Matcher::new(op, m.name.clone(), m.value.clone())
-                    .map_err(|e| bad(e.to_string()))?,
-            );
-        }
-        if ms.iter().all(|m| m.matches_empty()) {
-            return Err(bad(
-                "vector selector must contain at least one non-empty matcher",
-            ));
-        }
-        alternatives.push(ms);
-    }
+        e => bad(e.to_string()),
+    })?;
     let mut plain = vs.clone();
     plain.offset = None;
     plain.at = None;

@@ -29,6 +29,13 @@ pub fn parse_series_selector(input: &str) -> Result<Vec<Vec<Matcher>>, SelectorE
     if vs.offset.is_some() || vs.at.is_some() {
         return Err(SelectorError::NotASelector("a selector with offset or @"));
     }
+    alternatives(&vs)
+}
+
+/// The matcher alternatives of a parsed selector, its metric name included as a matcher.
+pub(crate) fn alternatives(
+    vs: &parser::VectorSelector,
+) -> Result<Vec<Vec<Matcher>>, SelectorError> {
     let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty() {
         vec![&vs.matchers.matchers]
     } else {

@@ -5,47 +5,10 @@ use super::Evaluator;
 use super::call::fmt_g;
 use super::types::{Grid, StepSeries, Val, by_step};
 use crate::error::QueryError;
+use crate::functions::{kahan_inc, quantile};
 use crate::plan::{AggOp, Grouping, Node};
 use crate::{Label, Labels, METRIC_NAME};
 use std::collections::HashMap;
-
-/// Neumaier's improved Kahan summation step, as Prometheus's `kahanSumInc`.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    if t.is_infinite() {
-        (t, 0.0)
-    } else if sum.abs() >= inc.abs() {
-        (t, c + ((sum - t) + inc))
-    } else {
-        (t, c + ((inc - t) + sum))
-    }
-}
-
-/// Prometheus's `quantile`: linear interpolation between the closest ranks.
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    // Prometheus sorts NaNs first.
-    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        _ => a.total_cmp(b),
-    });
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
-}
 
 #[derive(Debug, Clone, Default)]
 struct Acc {

@@ -33,6 +33,7 @@ use crate::annotations::Annotations;
 mod dates;
 pub mod histogram;
 mod kahan;
+pub(crate) use kahan::kahan_inc;
 mod math;
 pub mod notes;
 mod over_time;
