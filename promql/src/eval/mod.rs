@@ -129,6 +129,13 @@ impl<'a> Evaluator<'a> {
 
     fn eval(&mut self, node: &Node, grid: Grid) -> Result<Val, QueryError> {
         self.check_deadline()?;
+        if grid.n > 1 && !matches!(node, Node::Number(_) | Node::Str(_)) && step_invariant(node) {
+            // Pinned by `@` everywhere inside: the same answer at every step, so compute it once.
+            let once = self.eval(node, Grid { n: 1, ..grid })?;
+            let val = broadcast(once, grid.n);
+            self.account(val.points())?;
+            return Ok(val);
+        }
         let val = match node {
             Node::Number(v) => Val::Scalar(vec![*v; grid.n]),
             Node::Str(s) => Val::Str(s.clone()),
@@ -279,4 +286,58 @@ pub(crate) fn unique(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryEr
         }
     }
     Ok(out)
+}
+
+/// Functions whose value depends on the evaluation time itself, not only on their arguments
+/// (Prometheus's `AtModifierUnsafeFunctions`).
+const TIME_DEPENDENT: &[&str] = &[
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "time",
+    "timestamp",
+];
+
+/// Whether `node` has the same value at every step: every selector and subquery in it carries
+/// an `@` and no function in it reads the evaluation time.
+fn step_invariant(node: &Node) -> bool {
+    match node {
+        Node::Number(_) | Node::Str(_) => true,
+        Node::VectorSelector(sel) | Node::MatrixSelector { sel, .. } => sel.at.is_some(),
+        Node::Subquery { at, .. } => at.is_some(),
+        Node::Call { def, args } => {
+            !TIME_DEPENDENT.contains(&def.name) && args.iter().all(step_invariant)
+        }
+        Node::Aggregate { expr, param, .. } => {
+            step_invariant(expr) && param.as_deref().is_none_or(step_invariant)
+        }
+        Node::Binary { lhs, rhs, .. } => step_invariant(lhs) && step_invariant(rhs),
+        Node::Neg(e) => step_invariant(e),
+    }
+}
+
+/// Repeats a one-step value at each of `n` steps.
+fn broadcast(v: Val, n: usize) -> Val {
+    match v {
+        Val::Scalar(x) => Val::Scalar(vec![x.first().copied().unwrap_or(f64::NAN); n]),
+        Val::Str(s) => Val::Str(s),
+        Val::Vector(series) => Val::Vector(
+            series
+                .into_iter()
+                .filter_map(|s| {
+                    let v = s.points.first()?.1;
+                    Some(StepSeries {
+                        metric: s.metric,
+                        points: (0..n).map(|i| (i, v)).collect(),
+                    })
+                })
+                .collect(),
+        ),
+    }
 }

@@ -203,3 +203,40 @@ fn count_values_over_a_range_keeps_each_value_in_its_own_series() {
         ]
     );
 }
+
+#[test]
+fn step_invariant_subtrees_answer_the_same_at_every_step() {
+    let e = Engine::new(EngineOptions::default());
+    let out = e
+        .range_query(
+            &storage(),
+            r#"sum(http_requests{job="db"} @ 60) + 1"#,
+            0,
+            600_000,
+            60_000,
+        )
+        .unwrap();
+    let Value::Matrix(m) = out.value else {
+        panic!()
+    };
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].floats.len(), 11);
+    assert!(m[0].floats.iter().all(|p| p.1 == 61.0), "{:?}", m[0].floats);
+    // time() is not pinned by @: each step sees its own time.
+    let out = e
+        .range_query(
+            &storage(),
+            r#"sum(http_requests{job="db"} @ 60) + time()"#,
+            0,
+            120_000,
+            60_000,
+        )
+        .unwrap();
+    let Value::Matrix(m) = out.value else {
+        panic!()
+    };
+    assert_eq!(
+        m[0].floats,
+        vec![(0, 60.0), (60_000, 120.0), (120_000, 180.0)]
+    );
+}
