@@ -1,0 +1,1 @@
+//! Graphite plaintext: `path value timestamp` lines, tagged series and path templates.
