@@ -21,6 +21,9 @@ pub struct EngineOptions {
     pub default_subquery_step_ms: i64,
     /// `--enable-feature=promql-experimental-functions`.
     pub experimental_functions: bool,
+    /// `--enable-feature=promql-delayed-name-removal`: functions and operators mark
+    /// `__name__` for removal and it goes only when the query's result is complete.
+    pub delayed_name_removal: bool,
 }
 
 impl Default for EngineOptions {
@@ -31,6 +34,7 @@ impl Default for EngineOptions {
             timeout: Duration::from_secs(120),
             default_subquery_step_ms: 60 * 1000,
             experimental_functions: false,
+            delayed_name_removal: false,
         }
     }
 }

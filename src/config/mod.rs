@@ -17,7 +17,10 @@ use tracing::warn;
 
 /// `--enable-feature` values Strata acts on; others are accepted with a warning, as Prometheus
 /// does with names it does not know.
-const KNOWN_FEATURES: [&str; 1] = ["promql-experimental-functions"];
+const KNOWN_FEATURES: [&str; 2] = [
+    "promql-experimental-functions",
+    "promql-delayed-name-removal",
+];
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -83,7 +86,8 @@ pub struct Flags {
     #[arg(long = "query.max-concurrency", default_value_t = 20)]
     pub max_concurrency: usize,
 
-    /// Optional features, comma-separated or repeated (`promql-experimental-functions`).
+    /// Optional features, comma-separated or repeated (`promql-experimental-functions`,
+    /// `promql-delayed-name-removal`).
     #[arg(long = "enable-feature", value_delimiter = ',')]
     pub features: Vec<String>,
 
@@ -167,6 +171,10 @@ impl Flags {
                 .features
                 .iter()
                 .any(|f| f == "promql-experimental-functions"),
+            delayed_name_removal: self
+                .features
+                .iter()
+                .any(|f| f == "promql-delayed-name-removal"),
             ..Default::default()
         };
         if engine.timeout.is_zero() {

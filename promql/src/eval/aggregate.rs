@@ -114,10 +114,14 @@ impl Evaluator<'_> {
         let mut index: HashMap<Labels, usize> = HashMap::new();
         let mut groups: Vec<Labels> = Vec::new();
         let mut group_of: Vec<usize> = Vec::with_capacity(input.len());
+        // With delayed name removal a group keyed by `__name__` inherits the pending removal.
+        let mut group_drop: Vec<bool> = Vec::new();
         for s in &input {
             let key = group_labels(&s.metric, grouping);
+            let drop = s.drop_name && key.get(METRIC_NAME).is_some();
             let gi = *index.entry(key.clone()).or_insert_with(|| {
                 groups.push(key);
+                group_drop.push(drop);
                 groups.len() - 1
             });
             group_of.push(gi);
@@ -158,14 +162,17 @@ impl Evaluator<'_> {
                 .map(|s| StepSeries {
                     metric: s.metric.clone(),
                     points: Vec::new(),
+                    drop_name: s.drop_name,
                 })
                 .collect()
         } else {
             groups
                 .iter()
-                .map(|g| StepSeries {
+                .zip(&group_drop)
+                .map(|(g, &drop)| StepSeries {
                     metric: g.clone(),
                     points: Vec::new(),
+                    drop_name: drop,
                 })
                 .collect()
         };
@@ -220,6 +227,7 @@ impl Evaluator<'_> {
                             out.push(StepSeries {
                                 metric: key,
                                 points: Vec::new(),
+                                drop_name: false,
                             });
                             out.len() - 1
                         }

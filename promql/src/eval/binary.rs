@@ -1,7 +1,7 @@
 //! Binary operators: scalar/scalar, vector/scalar and vector/vector with label matching.
 
 use super::types::{Grid, StepSeries, Val, by_step};
-use super::{Evaluator, drop_name, unique};
+use super::{Evaluator, name_drop, unique};
 use crate::error::QueryError;
 use crate::plan::{BinOp, Card, Node, VectorMatching};
 use crate::{Label, Labels, METRIC_NAME};
@@ -55,9 +55,10 @@ fn result_metric(
     op: BinOp,
     m: &VectorMatching,
     return_bool: bool,
+    delayed: bool,
 ) -> Labels {
     let mut v: Vec<Label> = lhs.iter().cloned().collect();
-    if drops_name(op, return_bool) {
+    if drops_name(op, return_bool) && !delayed {
         v.retain(|x| x.name != METRIC_NAME);
     }
     if m.card == Card::OneToOne {
@@ -103,12 +104,22 @@ impl Evaluator<'_> {
                     })
                     .collect(),
             )),
-            (Val::Vector(v), Val::Scalar(s)) => {
-                Ok(Val::Vector(vector_scalar(op, v, &s, false, return_bool)?))
-            }
-            (Val::Scalar(s), Val::Vector(v)) => {
-                Ok(Val::Vector(vector_scalar(op, v, &s, true, return_bool)?))
-            }
+            (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(
+                op,
+                v,
+                &s,
+                false,
+                return_bool,
+                self.opts.delayed_name_removal,
+            )?)),
+            (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(
+                op,
+                v,
+                &s,
+                true,
+                return_bool,
+                self.opts.delayed_name_removal,
+            )?)),
             (Val::Vector(a), Val::Vector(b)) => {
                 let Some(m) = matching else {
                     return Err(QueryError::BadData("vector matching missing".into()));
@@ -201,8 +212,19 @@ impl Evaluator<'_> {
                 let oi_out = match pair_out.get(&(si, oi)) {
                     Some(&x) => x,
                     None => {
-                        let metric =
-                            result_metric(&many[si].metric, &one[oi].metric, op, m, return_bool);
+                        let metric = result_metric(
+                            &many[si].metric,
+                            &one[oi].metric,
+                            op,
+                            m,
+                            return_bool,
+                            self.opts.delayed_name_removal,
+                        );
+                        let drop = if drops_name(op, return_bool) {
+                            self.opts.delayed_name_removal
+                        } else {
+                            many[si].drop_name
+                        };
                         let x = match out_index.get(&metric) {
                             Some(&x) => x,
                             None => {
@@ -210,6 +232,7 @@ impl Evaluator<'_> {
                                 out.push(StepSeries {
                                     metric,
                                     points: Vec::new(),
+                                    drop_name: drop,
                                 });
                                 out.len() - 1
                             }
@@ -251,6 +274,7 @@ fn vector_scalar(
     s: &[f64],
     scalar_left: bool,
     return_bool: bool,
+    delayed: bool,
 ) -> Result<Vec<StepSeries>, QueryError> {
     let mut out = Vec::with_capacity(v.len());
     for series in v {
@@ -273,13 +297,15 @@ fn vector_scalar(
         if points.is_empty() {
             continue;
         }
+        let (metric, drop) = if drops_name(op, return_bool) {
+            name_drop(delayed, series.metric)
+        } else {
+            (series.metric, series.drop_name)
+        };
         out.push(StepSeries {
-            metric: if drops_name(op, return_bool) {
-                drop_name(&series.metric)
-            } else {
-                series.metric
-            },
+            metric,
             points,
+            drop_name: drop,
         });
     }
     unique(out)
@@ -329,6 +355,7 @@ fn set_op(
             out.push(StepSeries {
                 metric: s.metric,
                 points: pts,
+                drop_name: s.drop_name,
             });
         }
     }
@@ -337,6 +364,7 @@ fn set_op(
             out.push(StepSeries {
                 metric: s.metric,
                 points: pts,
+                drop_name: s.drop_name,
             });
         }
     }

@@ -3,7 +3,7 @@
 
 use super::range::window;
 use super::types::{Grid, StepSeries, Val, by_step};
-use super::{Evaluator, drop_name, unique};
+use super::{Evaluator, drop_name, name_drop, unique};
 use crate::error::QueryError;
 use crate::functions::histogram::{Bucket, bucket_fraction, bucket_quantile};
 use crate::functions::notes;
@@ -47,13 +47,15 @@ impl Evaluator<'_> {
                         points.push((i, f(v, &sargs)));
                     }
                     if !points.is_empty() {
+                        let (metric, drop) = if def.keeps_name {
+                            (s.metric, s.drop_name)
+                        } else {
+                            name_drop(self.opts.delayed_name_removal, s.metric)
+                        };
                         out.push(StepSeries {
-                            metric: if def.keeps_name {
-                                s.metric
-                            } else {
-                                drop_name(&s.metric)
-                            },
+                            metric,
                             points,
+                            drop_name: drop,
                         });
                     }
                 }
@@ -67,13 +69,19 @@ impl Evaluator<'_> {
                         points: (0..grid.n)
                             .map(|i| (i, grid.ts(i) as f64 / 1000.0))
                             .collect(),
+                        drop_name: false,
                     }],
                 };
+                let delayed = self.opts.delayed_name_removal;
                 let out = input
                     .into_iter()
-                    .map(|s| StepSeries {
-                        metric: drop_name(&s.metric),
-                        points: s.points.iter().map(|&(i, v)| (i, f(v, &[]))).collect(),
+                    .map(|s| {
+                        let (metric, drop_name) = name_drop(delayed, s.metric);
+                        StepSeries {
+                            metric,
+                            points: s.points.iter().map(|&(i, v)| (i, f(v, &[]))).collect(),
+                            drop_name,
+                        }
                     })
                     .collect();
                 Ok(Val::Vector(unique(out)?))
@@ -98,6 +106,7 @@ impl Evaluator<'_> {
                 Ok(Val::Vector(vec![StepSeries {
                     metric: Labels::new(),
                     points: v.into_iter().enumerate().collect(),
+                    drop_name: false,
                 }]))
             }
             "scalar" => {
@@ -132,6 +141,7 @@ impl Evaluator<'_> {
                                     .map(|&(i, _)| (i, grid.ts(i) as f64 / 1000.0))
                                     .collect(),
                                 metric: s.metric,
+                                drop_name: false,
                             })
                             .collect()
                     }
@@ -139,7 +149,10 @@ impl Evaluator<'_> {
                 let out = series
                     .into_iter()
                     .map(|mut s| {
-                        s.metric = drop_name(&s.metric);
+                        (s.metric, s.drop_name) = name_drop(
+                            self.opts.delayed_name_removal,
+                            std::mem::take(&mut s.metric),
+                        );
                         s
                     })
                     .collect();
@@ -301,6 +314,7 @@ impl Evaluator<'_> {
                 out.push(StepSeries {
                     metric: drop_name(&key),
                     points: Vec::new(),
+                    drop_name: false,
                 });
                 out.len() - 1
             });
@@ -403,6 +417,7 @@ fn absent_result(arg: &Node, points: Vec<(usize, f64)>) -> Vec<StepSeries> {
     vec![StepSeries {
         metric: Labels::from_pairs(pairs),
         points,
+        drop_name: false,
     }]
 }
 

@@ -4,7 +4,7 @@ use super::types::{Grid, StepSeries, Val};
 use super::{Evaluator, unique};
 use crate::error::QueryError;
 use crate::plan::Node;
-use crate::{Label, Labels};
+use crate::{Label, Labels, METRIC_NAME};
 use regex::Regex;
 
 /// Prometheus accepts UTF-8 label names in 3.x; only the empty name is invalid.
@@ -61,6 +61,8 @@ impl Evaluator<'_> {
             out.push(StepSeries {
                 metric,
                 points: s.points,
+                // Setting `__name__` explicitly keeps it.
+                drop_name: s.drop_name && dst != METRIC_NAME,
             });
         }
         Ok(Val::Vector(unique(out)?))
@@ -100,6 +102,7 @@ impl Evaluator<'_> {
             out.push(StepSeries {
                 metric: set_label(&s.metric, &dst, &joined),
                 points: s.points,
+                drop_name: s.drop_name && dst != METRIC_NAME,
             });
         }
         Ok(Val::Vector(unique(out)?))

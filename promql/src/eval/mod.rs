@@ -77,7 +77,23 @@ impl<'a> Evaluator<'a> {
             let series = self.eval_range_windows_at(node, grid.start)?;
             return Ok(Value::Matrix(series));
         }
-        let val = self.eval(node, grid)?;
+        let mut val = self.eval(node, grid)?;
+        if let Val::Vector(series) = &mut val
+            && series.iter().any(|s| s.drop_name)
+        {
+            // Delayed name removal: the names go now, and only now can they collide.
+            let cleaned = std::mem::take(series)
+                .into_iter()
+                .map(|mut s| {
+                    if s.drop_name {
+                        s.metric = drop_name(&s.metric);
+                        s.drop_name = false;
+                    }
+                    s
+                })
+                .collect();
+            *series = unique(cleaned)?;
+        }
         Ok(match val {
             Val::Str(s) => Value::String {
                 t: grid.start,
@@ -167,7 +183,10 @@ impl<'a> Evaluator<'a> {
                     series
                         .into_iter()
                         .map(|mut s| {
-                            s.metric = drop_name(&s.metric);
+                            (s.metric, s.drop_name) = name_drop(
+                                self.opts.delayed_name_removal,
+                                std::mem::take(&mut s.metric),
+                            );
                             for p in &mut s.points {
                                 p.1 = -p.1;
                             }
@@ -220,6 +239,16 @@ impl<'a> Evaluator<'a> {
 
     fn release(&mut self, n: usize) {
         self.held = self.held.saturating_sub(n);
+    }
+}
+
+/// The labels of a result whose `__name__` goes: now, or with delayed name removal only at the
+/// end of the query (so `label_replace` and friends can still read it), with the flag that says so.
+pub(crate) fn name_drop(delayed: bool, metric: Labels) -> (Labels, bool) {
+    if delayed {
+        (metric, true)
+    } else {
+        (drop_name(&metric), false)
     }
 }
 
@@ -335,6 +364,7 @@ fn broadcast(v: Val, n: usize) -> Val {
                     Some(StepSeries {
                         metric: s.metric,
                         points: (0..n).map(|i| (i, v)).collect(),
+                        drop_name: s.drop_name,
                     })
                 })
                 .collect(),

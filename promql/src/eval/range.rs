@@ -1,7 +1,7 @@
 //! Range vectors: matrix selectors and subqueries, cut into one window per step.
 
 use super::types::{Grid, RawSeries, StepSeries, is_stale};
-use super::{Evaluator, drop_name, unique};
+use super::{Evaluator, name_drop, unique};
 use crate::METRIC_NAME;
 use crate::error::QueryError;
 use crate::functions::{FnCtx, FunctionDef, RangeFn, Window, notes};
@@ -191,13 +191,15 @@ impl Evaluator<'_> {
                 }
             }
             if !points.is_empty() {
+                let (metric, drop) = if def.keeps_name {
+                    (s.metric.clone(), false)
+                } else {
+                    name_drop(self.opts.delayed_name_removal, s.metric.clone())
+                };
                 out.push(StepSeries {
-                    metric: if def.keeps_name {
-                        s.metric.clone()
-                    } else {
-                        drop_name(&s.metric)
-                    },
+                    metric,
                     points,
+                    drop_name: drop,
                 });
             }
         }

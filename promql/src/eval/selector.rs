@@ -111,6 +111,7 @@ impl Evaluator<'_> {
                 out.push(StepSeries {
                     metric: s.metric,
                     points,
+                    drop_name: false,
                 });
             }
         }

@@ -240,3 +240,25 @@ fn step_invariant_subtrees_answer_the_same_at_every_step() {
         vec![(0, 60.0), (60_000, 120.0), (120_000, 180.0)]
     );
 }
+
+#[test]
+fn delayed_name_removal_lets_label_functions_read_the_name() {
+    let q =
+        r#"label_replace(rate(http_requests{instance="a"}[5m]), "was", "$1", "__name__", "(.*)")"#;
+    // By default rate() drops the name at once, so label_replace finds nothing to copy.
+    let plain = vector_values(instant(q, 300_000));
+    assert!(plain.iter().all(|(l, _)| !l.contains("was=")), "{plain:?}");
+    let e = Engine::new(EngineOptions {
+        delayed_name_removal: true,
+        ..Default::default()
+    });
+    let out = e.instant_query(&storage(), q, 300_000).unwrap();
+    let Value::Vector(v) = out.value else {
+        panic!()
+    };
+    assert_eq!(v.len(), 2);
+    for s in v {
+        assert_eq!(s.metric.get("was"), Some("http_requests"));
+        assert_eq!(s.metric.get("__name__"), None, "removed at the end");
+    }
+}

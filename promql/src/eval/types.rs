@@ -36,6 +36,8 @@ impl Grid {
 pub(crate) struct StepSeries {
     pub metric: Labels,
     pub points: Vec<(usize, f64)>,
+    /// With delayed name removal: `__name__` is still in `metric` but goes at the end.
+    pub drop_name: bool,
 }
 
 /// A range vector's series: raw samples, not yet windowed.

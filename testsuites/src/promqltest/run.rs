@@ -21,6 +21,9 @@ pub fn upstream_engine_options() -> EngineOptions {
         timeout: Duration::from_secs(100),
         default_subquery_step_ms: 60 * 1000,
         experimental_functions: true,
+        // Upstream's test engine (promqltest's NewTestEngine) runs with delayed `__name__`
+        // removal, and name_label_dropping.test depends on it.
+        delayed_name_removal: true,
     }
 }
 

@@ -23,17 +23,6 @@ pub const NATIVE_HISTOGRAM_FUNCTIONS: &[&str] = &[
     "histogram_stdvar",
 ];
 
-/// Evals whose expected result exists only with Prometheus's experimental delayed `__name__`
-/// removal: without it the name-dropping function makes two series collide before
-/// `label_replace`/`label_join`/`sum` could tell them apart.
-pub const DELAYED_NAME_REMOVAL: &[&str] = &[
-    r#"label_replace(rate({env="1"}[10m]), "my_name", "rate_$1", "__name__", "(.+)")"#,
-    r#"label_replace(rate({env="1"}[10m]), "__name__", "rate_$1", "__name__", "(.+)")"#,
-    r#"label_join(rate({env="1"}[10m]), "my_name", "_", "__name__")"#,
-    r#"label_join(rate({env="1"}[10m]), "__name__", "_", "__name__", "env")"#,
-    r#"sum(rate({env="1"}[10m])) by (env)"#,
-];
-
 /// Whether the query has a `\xNN` escape for a byte that is not ASCII: Go keeps such bytes
 /// raw (an invalid UTF-8 label name), Rust strings cannot hold them.
 fn has_non_utf8_escape(q: &str) -> bool {
@@ -109,12 +98,6 @@ pub fn skip_reason(ev: &Eval, data: &DataFeatures) -> Option<String> {
     if has_non_utf8_escape(&ev.query) {
         return Some(
             "a Go string with a raw non-UTF-8 byte (\\xNN >= 0x80) has no Rust string equivalent"
-                .into(),
-        );
-    }
-    if DELAYED_NAME_REMOVAL.contains(&ev.query.trim()) {
-        return Some(
-            "needs promql-delayed-name-removal (upstream's test engine enables it; Prometheus's default and ours is off, which fails these with the same labelset error)"
                 .into(),
         );
     }

@@ -1,1 +1,0 @@
-//! The InfluxDB line protocol.
