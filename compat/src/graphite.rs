@@ -1,1 +1,0 @@
-//! Graphite plaintext: `path value timestamp` lines, tagged series and path templates.
