@@ -15,6 +15,7 @@ pub mod compliance;
 pub mod env;
 pub mod http;
 pub mod net;
+pub mod openmetrics;
 pub mod peers;
 pub mod prng;
 pub mod process;

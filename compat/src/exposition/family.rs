@@ -74,9 +74,11 @@ fn has_created(t: MetricType) -> bool {
     )
 }
 
+type PointKey<'s> = Vec<(&'s str, &'s str)>;
+
 /// The labels identifying a metric point of a family: all but `__name__`, and but `le` or
 /// `quantile`, which tell apart the samples of one histogram or summary.
-fn point_key<'s>(sample: &'s Sample<'_>, t: MetricType) -> Vec<(&'s str, &'s str)> {
+fn point_key<'s>(sample: &'s Sample<'_>, t: MetricType) -> PointKey<'s> {
     let skip = match t {
         MetricType::Histogram => "le",
         MetricType::Summary => "quantile",
@@ -102,7 +104,7 @@ pub(crate) fn attach_created(samples: &mut Vec<Sample<'_>>, families: &[Family],
     if !samples.iter().any(is_created) {
         return;
     }
-    let mut created: HashMap<(usize, Vec<(&str, &str)>), i64> = HashMap::new();
+    let mut created: HashMap<(usize, PointKey<'_>), i64> = HashMap::new();
     for s in samples.iter().filter(|s| is_created(s)) {
         if let Some(f) = s.family {
             let ms = super::lex::seconds_to_ms(s.value);

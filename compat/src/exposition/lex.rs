@@ -291,7 +291,10 @@ mod tests {
             assert_eq!(parse_float(s.as_bytes()), Some(want), "{s}");
         }
         for s in ["+Inf", "inf", "INFINITY", "-Inf", "-infinity"] {
-            assert!(parse_float(s.as_bytes()).is_some_and(f64::is_infinite), "{s}");
+            assert!(
+                parse_float(s.as_bytes()).is_some_and(f64::is_infinite),
+                "{s}"
+            );
         }
         for s in ["NaN", "nan", "NAN"] {
             assert!(parse_float(s.as_bytes()).is_some_and(f64::is_nan), "{s}");

@@ -8,9 +8,7 @@ use std::borrow::Cow;
 
 use super::error::{ErrorKind, ParseError};
 use super::family::{Families, attach_created, with_name};
-use super::lex::{
-    Cursor, Escapes, Result, finish_labels, parse_float, seconds_to_ms, unescape,
-};
+use super::lex::{Cursor, Escapes, Result, finish_labels, parse_float, seconds_to_ms, unescape};
 use super::spec::{Meta, SpecSample, SpecValidator};
 use super::{Limits, MetricType, ParseOptions, Sample, Scrape, Str, Validation};
 
@@ -69,8 +67,9 @@ impl<'a> OmParser<'a> {
                             return Err(self.c.syntax("unexpected data after # EOF"));
                         }
                         if let Some(spec) = &mut self.spec {
-                            spec.finish()
-                                .map_err(|m| ParseError::at(self.c.b, start, ErrorKind::Invalid, m))?;
+                            spec.finish().map_err(|m| {
+                                ParseError::at(self.c.b, start, ErrorKind::Invalid, m)
+                            })?;
                         }
                         return Ok(());
                     }
@@ -201,9 +200,9 @@ impl<'a> OmParser<'a> {
                     .strip_suffix(unit)
                     .is_some_and(|base| base.ends_with('_'));
                 if !unit.is_empty() && !fits {
-                    return Err(self.c.syntax(format!(
-                        "unit {unit:?} is not a suffix of metric {name:?}"
-                    )));
+                    return Err(self
+                        .c
+                        .syntax(format!("unit {unit:?} is not a suffix of metric {name:?}")));
                 }
                 self.families.list[family].unit = Some(unit.to_string());
                 unit_text = unit;
@@ -275,8 +274,7 @@ impl<'a> OmParser<'a> {
     /// ` <float>`: a single space then everything up to the next space or newline.
     fn number(&mut self, after: &str, is_value: bool) -> Result<f64> {
         let what = if is_value { "value" } else { "timestamp" };
-        if self.c.peek() != Some(b' ') || matches!(self.c.peek_at(1), None | Some(b' ' | b'\n'))
-        {
+        if self.c.peek() != Some(b' ') || matches!(self.c.peek_at(1), None | Some(b' ' | b'\n')) {
             return Err(self.c.syntax(format!(
                 "expected a space and {what} after {after}, got {}",
                 self.c.describe()
@@ -362,10 +360,9 @@ impl<'a> OmParser<'a> {
                 }
                 n
             } else {
-                return Err(self.c.syntax(format!(
-                    "expected label name, got {}",
-                    self.c.describe()
-                )));
+                return Err(self
+                    .c
+                    .syntax(format!("expected label name, got {}", self.c.describe())));
             };
             if self.c.peek() != Some(b'=') {
                 return Err(self.c.syntax(format!(

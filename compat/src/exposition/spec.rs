@@ -61,7 +61,9 @@ fn strict_number(s: &str) -> Option<f64> {
     if s == "+Inf" {
         return Some(f64::INFINITY);
     }
-    if s.bytes().any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E') {
+    if s.bytes()
+        .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+    {
         return None;
     }
     super::lex::parse_float(s.as_bytes())
@@ -125,14 +127,18 @@ impl FamilyState {
 
 fn check_histogram(name: &str, t: MetricType, p: &Point) -> Check {
     let Some(&(_, inf_value, exact_inf)) = p.buckets.last() else {
-        return Err(format!("histogram {name} has a metric point without buckets"));
+        return Err(format!(
+            "histogram {name} has a metric point without buckets"
+        ));
     };
     if !exact_inf {
         return Err(format!("histogram {name} lacks its le=\"+Inf\" bucket"));
     }
     for w in p.buckets.windows(2) {
         if w[1].0 <= w[0].0 {
-            return Err(format!("buckets of histogram {name} are not in increasing le order"));
+            return Err(format!(
+                "buckets of histogram {name} are not in increasing le order"
+            ));
         }
         if w[1].1 < w[0].1 {
             return Err(format!("bucket values of histogram {name} decrease"));
@@ -159,9 +165,9 @@ fn check_histogram(name: &str, t: MetricType, p: &Point) -> Check {
         (MetricType::Histogram, Some(_)) if negative => Err(format!(
             "histogram {name} has negative buckets and so must not have {name}_sum"
         )),
-        (MetricType::GaugeHistogram, Some(s)) if s < 0.0 && !negative => Err(format!(
-            "{name}_gsum is negative without negative buckets"
-        )),
+        (MetricType::GaugeHistogram, Some(s)) if s < 0.0 && !negative => {
+            Err(format!("{name}_gsum is negative without negative buckets"))
+        }
         _ => Ok(()),
     }
 }
@@ -361,7 +367,9 @@ fn check_value(f: &FamilyState, suffix: &str, s: &SpecSample<'_, '_>) -> Check {
     let name = &f.name;
     let non_negative = |what: &str| {
         if v.is_nan() || v < 0.0 {
-            Err(format!("{what} {name}{suffix} must be a non-negative number, got {v}"))
+            Err(format!(
+                "{what} {name}{suffix} must be a non-negative number, got {v}"
+            ))
         } else {
             Ok(())
         }
@@ -381,7 +389,9 @@ fn check_value(f: &FamilyState, suffix: &str, s: &SpecSample<'_, '_>) -> Check {
         (MetricType::Summary, "") => {
             let q = label(s, "quantile").and_then(strict_number);
             if !q.is_some_and(|q| (0.0..=1.0).contains(&q)) {
-                return Err(format!("summary {name} needs a quantile label between 0 and 1"));
+                return Err(format!(
+                    "summary {name} needs a quantile label between 0 and 1"
+                ));
             }
             if v < 0.0 {
                 return Err(format!("quantile of summary {name} is negative"));
@@ -393,7 +403,7 @@ fn check_value(f: &FamilyState, suffix: &str, s: &SpecSample<'_, '_>) -> Check {
         }
         (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
             let le = label(s, "le").and_then(strict_number);
-            if !le.is_some_and(|le| !le.is_nan()) {
+            if le.is_none_or(f64::is_nan) {
                 return Err(format!("bucket of {name} needs a numeric le label"));
             }
             non_negative("bucket")

@@ -86,9 +86,10 @@ impl<'a> TextParser<'a> {
                 self.c.i += 1;
                 Ok(())
             }
-            Some(_) => Err(self
-                .c
-                .syntax(format!("expected end of line after {what}, got {}", self.c.describe()))),
+            Some(_) => Err(self.c.syntax(format!(
+                "expected end of line after {what}, got {}",
+                self.c.describe()
+            ))),
         }
     }
 
@@ -114,7 +115,11 @@ impl<'a> TextParser<'a> {
         let name: Cow<'a, str> = if let Some(raw) = self.c.quoted(true) {
             match unescape(raw, Escapes::Quoted) {
                 Some(n) if !n.is_empty() => n,
-                _ => return Err(self.c.syntax(format!("invalid quoted metric name in {what}"))),
+                _ => {
+                    return Err(self
+                        .c
+                        .syntax(format!("invalid quoted metric name in {what}")));
+                }
             }
         } else if let Some(n) = self.c.metric_name() {
             Cow::Borrowed(n)
@@ -187,10 +192,9 @@ impl<'a> TextParser<'a> {
         }
         let Some(value) = parse_float(raw) else {
             self.c.i = value_start;
-            return Err(self.c.syntax(format!(
-                "invalid value {:?}",
-                String::from_utf8_lossy(raw)
-            )));
+            return Err(self
+                .c
+                .syntax(format!("invalid value {:?}", String::from_utf8_lossy(raw))));
         };
         self.c.skip_blanks();
         let mut timestamp_ms = None;
@@ -257,10 +261,9 @@ impl<'a> TextParser<'a> {
                 }
                 n
             } else {
-                return Err(self.c.syntax(format!(
-                    "expected label name, got {}",
-                    self.c.describe()
-                )));
+                return Err(self
+                    .c
+                    .syntax(format!("expected label name, got {}", self.c.describe())));
             };
             self.c.skip_blanks();
             if self.c.peek() != Some(b'=') {
