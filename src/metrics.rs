@@ -32,6 +32,7 @@ pub struct Metrics {
     pub remote_write_rejected_requests: AtomicU64,
     pub remote_read_requests: AtomicU64,
     pub metadata_updates: AtomicU64,
+    pub influx: crate::ingest::influx::InfluxMetrics,
 }
 
 impl Metrics {
@@ -222,6 +223,7 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         "1 once the write-ahead log has been replayed.",
         u8::from(g.ready),
     );
+    m.influx.render(&mut out);
     out
 }
 

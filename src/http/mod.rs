@@ -5,6 +5,7 @@
 //! commit may fsync), and answer in each protocol's own terms.
 
 mod api_v1;
+mod influx;
 mod remote_read;
 mod remote_write;
 mod response;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub max_request_bytes: usize,
     pub limits: ::remote_write::Limits,
     pub api: ApiOptions,
+    /// Databases announced through the Influx `/query` endpoint.
+    pub influx: influx::InfluxState,
     /// One permit per query allowed to run at once (`--query.max-concurrency`); queries beyond
     /// that wait for a permit until their deadline.
     query_slots: Arc<Semaphore>,
@@ -88,6 +91,7 @@ impl AppState {
             query_slots: Arc::new(Semaphore::new(api.max_concurrency.max(1))),
             api,
             started: SystemTime::now(),
+            influx: influx::InfluxState::default(),
         }
     }
 
@@ -141,6 +145,10 @@ async fn route(
     }
     let resp = match (req.method(), path.as_str()) {
         (&Method::POST, "/api/v1/write") => remote_write::handle(state, req).await,
+        (&Method::POST, "/write") => influx::write_v1(state, req).await,
+        (&Method::POST, "/api/v2/write") => influx::write_v2(state, req).await,
+        (&Method::GET | &Method::HEAD, "/ping") => influx::ping(req.uri().query()),
+        (&Method::GET | &Method::POST, "/query") => influx::query(state, req).await,
         (&Method::POST, "/api/v1/read") => remote_read::handle(state, req).await,
         (&Method::GET, "/metrics") => status::metrics(&state),
         (&Method::GET | &Method::HEAD, "/-/healthy") => {
