@@ -39,7 +39,16 @@ fn main() -> std::process::ExitCode {
             .map_err(|e| format!("listening on {}: {e}", flags.listen_address))?;
         info!(address = %flags.listen_address, data = %opts.dir.display(), "Strata starting");
         let max_body = usize::try_from(flags.max_request_bytes).unwrap_or(usize::MAX);
-        strata::server::run_with(listener, opts, max_body, api, shutdown_signal()).await
+        let graphite = strata::ingest::graphite::bind_from_flags(&flags).await?;
+        strata::server::run_with_graphite(
+            listener,
+            opts,
+            max_body,
+            api,
+            graphite,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => {

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub remote_write_rejected_requests: AtomicU64,
     pub remote_read_requests: AtomicU64,
     pub metadata_updates: AtomicU64,
+    /// Counters of the Graphite listeners (shared with their writer thread).
+    pub graphite: std::sync::Arc<crate::ingest::graphite::GraphiteMetrics>,
     pub influx: crate::ingest::influx::InfluxMetrics,
 }
 
@@ -223,6 +225,7 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         "1 once the write-ahead log has been replayed.",
         u8::from(g.ready),
     );
+    m.graphite.render(&mut out);
     m.influx.render(&mut out);
     out
 }

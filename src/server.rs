@@ -2,6 +2,7 @@
 //! `main` calls it with the flags; tests call it with a port of their own.
 
 use crate::http::{self, ApiOptions, AppState};
+use crate::ingest::graphite::GraphiteListener;
 use crate::metrics::Metrics;
 use crate::tsdb::{Db, DbOptions};
 use std::future::Future;
@@ -42,6 +43,19 @@ pub async fn run_with(
     api: ApiOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
+    run_with_graphite(listener, opts, max_request_bytes, api, None, shutdown).await
+}
+
+/// `run_with` plus the Graphite listeners, bound beforehand so that a taken port fails
+/// startup; they stop, and what they read is committed, before storage closes.
+pub async fn run_with_graphite(
+    listener: TcpListener,
+    opts: DbOptions,
+    max_request_bytes: usize,
+    api: ApiOptions,
+    graphite: Option<GraphiteListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(AppState::with_api(metrics.clone(), max_request_bytes, api));
     let server = tokio::spawn(http::serve(listener, state.clone()));
@@ -52,6 +66,17 @@ pub async fn run_with(
         .map_err(|e| format!("opening storage: {e}"))?;
     let _ = state.db.set(db.clone());
     info!("Strata is ready to receive requests");
+    let graphite = match graphite {
+        Some(g) => {
+            let db = db.clone();
+            let app = Box::new(move || db.appender());
+            Some(
+                g.start(app, state.metrics.graphite.clone())
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        None => None,
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let maint = {
@@ -82,6 +107,9 @@ pub async fn run_with(
         },
         _ = shutdown => Ok(()),
     };
+    if let Some(g) = graphite {
+        g.shutdown().await;
+    }
     stop.store(true, Ordering::Relaxed);
     let _ = maint.join();
     db.close().map_err(|e| e.to_string())?;

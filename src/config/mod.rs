@@ -99,6 +99,23 @@ pub struct Flags {
     #[arg(long = "web.max-request-bytes", default_value = "32MB", value_parser = parse_size)]
     pub max_request_bytes: u64,
 
+    /// Address for Graphite plaintext on TCP and UDP (`:2003` is every interface); empty
+    /// disables it.
+    #[arg(long = "graphite.listen-address", default_value = ":2003")]
+    pub graphite_listen_address: String,
+
+    /// Rules turning Graphite paths into metric names and labels (see docs/graphite.md).
+    #[arg(long = "graphite.mapping-file")]
+    pub graphite_mapping_file: Option<PathBuf>,
+
+    /// Longest Graphite line accepted; longer lines are dropped and counted.
+    #[arg(long = "graphite.max-line-length", default_value = "4KB", value_parser = parse_size)]
+    pub graphite_max_line_length: u64,
+
+    /// Graphite TCP connections idle this long are closed.
+    #[arg(long = "graphite.idle-timeout", default_value = "5m", value_parser = parse_duration)]
+    pub graphite_idle_timeout: Duration,
+
     /// Log level: error, warn, info, debug.
     #[arg(long = "log.level", default_value = "info")]
     pub log_level: String,
