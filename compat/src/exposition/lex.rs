@@ -242,7 +242,7 @@ pub(crate) fn finish_labels<'a>(
         if name.is_empty() {
             return Err(invalid(ErrorKind::Invalid, "empty label name".into()));
         }
-        if name.len() > limits.max_label_name_len {
+        if name.len() > limits.max_label_name_len && name != "__name__" {
             return Err(invalid(
                 ErrorKind::Limit,
                 format!(

@@ -64,9 +64,9 @@ pub struct Limits {
     pub max_line_len: usize,
     /// Labels on one sample, `__name__` excluded.
     pub max_labels: usize,
-    /// Bytes in one label name (after unescaping).
+    /// Bytes in one label name (after unescaping), `__name__` itself excepted.
     pub max_label_name_len: usize,
-    /// Bytes in one label value (after unescaping).
+    /// Bytes in one label value (after unescaping), the metric name included.
     pub max_label_value_len: usize,
 }
 
