@@ -52,15 +52,12 @@ impl Families {
         if let Some(&i) = self.by_name.get(sample_name) {
             return Some(i);
         }
-        for suffix in [
-            "_total", "_bucket", "_count", "_sum", "_created", "_gcount", "_gsum", "_info",
-        ] {
-            if let Some(base) = sample_name.strip_suffix(suffix)
-                && let Some(&i) = self.by_name.get(base)
-                && suffixes(self.list[i].metric_type).contains(&suffix)
-            {
-                return Some(i);
-            }
+        // Every type-specific suffix is one `_word`, so only the last one needs trying.
+        let cut = sample_name.rfind('_')?;
+        let (base, suffix) = sample_name.split_at(cut);
+        let &i = self.by_name.get(base)?;
+        if suffixes(self.list[i].metric_type).contains(&suffix) {
+            return Some(i);
         }
         None
     }

@@ -91,6 +91,10 @@ impl<'a> OmParser<'a> {
     }
 
     fn check_line_len(&self) -> Result<()> {
+        // No line can be longer than what is left of the body: skip the scan then.
+        if self.c.b.len().saturating_sub(self.c.i) <= self.limits.max_line_len {
+            return Ok(());
+        }
         let rest = &self.c.b[self.c.i.min(self.c.b.len())..];
         let len = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
         if len > self.limits.max_line_len {

@@ -63,6 +63,10 @@ impl<'a> TextParser<'a> {
     }
 
     fn check_line_len(&self) -> Result<()> {
+        // No line can be longer than what is left of the body: skip the scan then.
+        if self.c.b.len().saturating_sub(self.c.i) <= self.limits.max_line_len {
+            return Ok(());
+        }
         let rest = &self.c.b[self.c.i..];
         let len = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
         if len > self.limits.max_line_len {
