@@ -236,6 +236,14 @@ pub fn start_receiver(
     );
     match kind {
         ReceiverKind::Strata => {
+            // Strata listens for Graphite on :2003 by default; suites run several servers at
+            // once, so the listener is off unless a suite asks for it.
+            if !args
+                .iter()
+                .any(|a| a.starts_with("--graphite.listen-address"))
+            {
+                args.push("--graphite.listen-address=".to_string());
+            }
             Server::spawn("strata", &strata_bin()?, args, port, dir, "/-/ready")
         }
         ReceiverKind::Prometheus => {
