@@ -34,21 +34,22 @@ fn skip_space(buf: &[u8], mut i: usize) -> usize {
 /// Parses `buf` (one line, leading whitespace already removed) into `point`, reusing its
 /// vectors. `now_ns` is the time of a point without a timestamp (truncated to `precision`).
 pub(crate) fn parse_line<'a>(
-    buf: &'a [u8],
+    line: &'a str,
     precision: Precision,
     now_ns: i64,
     point: &mut Point<'a>,
 ) -> Result<(), ErrorKind> {
     point.tags.clear();
     point.fields.clear();
-    let mut i = parse_key(buf, point)?;
-    i = parse_fields(buf, i, point)?;
-    point.time_ns = parse_time(buf, i, precision, now_ns)?;
+    let mut i = parse_key(line, point)?;
+    i = parse_fields(line, i, point)?;
+    point.time_ns = parse_time(line, i, precision, now_ns)?;
     Ok(())
 }
 
 /// Measurement and tags; returns the index of the space before the fields.
-fn parse_key<'a>(buf: &'a [u8], point: &mut Point<'a>) -> Result<usize, ErrorKind> {
+fn parse_key<'a>(line: &'a str, point: &mut Point<'a>) -> Result<usize, ErrorKind> {
+    let buf = line.as_bytes();
     if buf.is_empty() || buf[0] == b',' {
         return Err(ErrorKind::MissingMeasurement);
     }
@@ -66,11 +67,11 @@ fn parse_key<'a>(buf: &'a [u8], point: &mut Point<'a>) -> Result<usize, ErrorKin
         }
         i += 1;
     };
-    point.measurement = unescape(&buf[..i], NAME_ESCAPES)?;
+    point.measurement = unescape(&line[..i], NAME_ESCAPES);
     if has_tags {
         i += 1;
         loop {
-            let (end, more) = parse_tag(buf, i, point)?;
+            let (end, more) = parse_tag(line, i, point)?;
             i = end;
             if !more {
                 break;
@@ -87,10 +88,11 @@ fn parse_key<'a>(buf: &'a [u8], point: &mut Point<'a>) -> Result<usize, ErrorKin
 
 /// One `key=value` starting at `i`; returns where it ends and whether another tag follows.
 fn parse_tag<'a>(
-    buf: &'a [u8],
+    line: &'a str,
     mut i: usize,
     point: &mut Point<'a>,
 ) -> Result<(usize, bool), ErrorKind> {
+    let buf = line.as_bytes();
     let key_start = i;
     if i >= buf.len() || matches!(buf[i], b' ' | b',' | b'=') {
         return Err(ErrorKind::MissingTagKey);
@@ -104,7 +106,7 @@ fn parse_tag<'a>(
             break;
         }
     }
-    let key = &buf[key_start..i];
+    let key = &line[key_start..i];
     i += 1;
     let value_start = i;
     if i >= buf.len() || matches!(buf[i], b',' | b' ') {
@@ -125,8 +127,8 @@ fn parse_tag<'a>(
         }
     };
     point.tags.push((
-        unescape(key, TAG_ESCAPES)?,
-        unescape(&buf[value_start..i], TAG_ESCAPES)?,
+        unescape(key, TAG_ESCAPES),
+        unescape(&line[value_start..i], TAG_ESCAPES),
     ));
     Ok((i, more))
 }
@@ -144,10 +146,11 @@ fn sort_tags(point: &mut Point<'_>) -> Result<(), ErrorKind> {
 
 /// The field set starting after the key; returns the index just past it.
 fn parse_fields<'a>(
-    buf: &'a [u8],
+    line: &'a str,
     start: usize,
     point: &mut Point<'a>,
 ) -> Result<usize, ErrorKind> {
+    let buf = line.as_bytes();
     let mut i = skip_space(buf, start);
     if i >= buf.len() {
         return Err(ErrorKind::MissingFields);
@@ -172,12 +175,12 @@ fn parse_fields<'a>(
         if i == key_start {
             return Err(ErrorKind::MissingFieldKey);
         }
-        let key = unescape(&buf[key_start..i], NAME_ESCAPES)?;
+        let key = unescape(&line[key_start..i], NAME_ESCAPES);
         i += 1;
         if i >= buf.len() || matches!(buf[i], b',' | b' ') {
             return Err(ErrorKind::MissingFieldValue);
         }
-        let (value, end) = parse_value(buf, i)?;
+        let (value, end) = parse_value(line, i)?;
         point.fields.push((key, value));
         i = end;
         if i >= buf.len() || buf[i] == b' ' {
@@ -197,7 +200,8 @@ fn parse_fields<'a>(
 }
 
 /// A value starting at `i`; returns it and the index of the delimiter after it.
-fn parse_value(buf: &[u8], mut i: usize) -> Result<(FieldValue<'_>, usize), ErrorKind> {
+fn parse_value(line: &str, mut i: usize) -> Result<(FieldValue<'_>, usize), ErrorKind> {
+    let buf = line.as_bytes();
     if buf[i] == b'"' {
         let start = i + 1;
         i = start;
@@ -211,7 +215,7 @@ fn parse_value(buf: &[u8], mut i: usize) -> Result<(FieldValue<'_>, usize), Erro
                 _ => i += 1,
             }
         }
-        let value = FieldValue::String(unescape_string(&buf[start..i])?);
+        let value = FieldValue::String(unescape_string(&line[start..i]));
         i += 1;
         if i < buf.len() && !matches!(buf[i], b',' | b' ') {
             return Err(ErrorKind::InvalidFieldFormat);
@@ -222,8 +226,8 @@ fn parse_value(buf: &[u8], mut i: usize) -> Result<(FieldValue<'_>, usize), Erro
     while i < buf.len() && !matches!(buf[i], b',' | b' ') {
         i += 1;
     }
-    let tok = &buf[start..i];
-    let value = if starts_number(tok[0]) {
+    let tok = &line[start..i];
+    let value = if starts_number(buf[start]) {
         parse_number(tok)?
     } else {
         parse_bool(tok)?
@@ -259,11 +263,12 @@ fn dedup_fields(point: &mut Point<'_>) {
 
 /// The optional timestamp after the fields, scaled to nanoseconds.
 fn parse_time(
-    buf: &[u8],
+    line: &str,
     start: usize,
     precision: Precision,
     now_ns: i64,
 ) -> Result<i64, ErrorKind> {
+    let buf = line.as_bytes();
     let mut i = skip_space(buf, start);
     let ts_start = i;
     while i < buf.len() && buf[i] != b' ' {
@@ -276,8 +281,7 @@ fn parse_time(
     if i == ts_start {
         return Ok(precision.truncate(now_ns));
     }
-    // Digits and one leading '-' only, so this is ASCII.
-    let text = std::str::from_utf8(&buf[ts_start..i]).map_err(|_| ErrorKind::BadTimestamp)?;
+    let text = &line[ts_start..i];
     let ts: i64 = text.parse().map_err(|_| ErrorKind::BadTimestamp)?;
     let ns = ts
         .checked_mul(precision.nanos())

@@ -143,6 +143,7 @@ pub fn parse_line<'a>(
     if line.len() > opts.max_line_bytes {
         return Err(ErrorKind::LineTooLong(line.len(), opts.max_line_bytes));
     }
+    let line = std::str::from_utf8(line).map_err(|_| ErrorKind::InvalidUtf8)?;
     line::parse_line(line, opts.precision, opts.now_ns, point)
 }
 
@@ -174,7 +175,11 @@ pub fn parse_batch<'a>(
         let result = if line.len() > opts.max_line_bytes {
             Err(ErrorKind::LineTooLong(line.len(), opts.max_line_bytes))
         } else {
-            line::parse_line(line, opts.precision, opts.now_ns, &mut point)
+            // One UTF-8 check per line; the parser then slices at ASCII delimiters only.
+            match std::str::from_utf8(line) {
+                Ok(text) => line::parse_line(text, opts.precision, opts.now_ns, &mut point),
+                Err(_) => Err(ErrorKind::InvalidUtf8),
+            }
         };
         match result {
             Ok(()) => {

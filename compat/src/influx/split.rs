@@ -28,11 +28,24 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let start = self.pos;
-        let end = scan_line(self.buf, start);
+        let rest = &self.buf[start..];
+        let next_nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let first = &rest[..next_nl];
+        // Quotes and backslashes are what can carry a line past its first newline; without
+        // them (the common case) the line ends there.
+        let end = if first.contains(&b'"') || first.contains(&b'\\') {
+            scan_line(self.buf, start)
+        } else {
+            start + next_nl
+        };
         let block = &self.buf[start..end];
         let number = self.line;
         // Newlines inside a quoted value still count as body lines for the next line number.
-        self.line += 1 + memchr_count(block);
+        self.line += 1 + if end == start + next_nl {
+            0
+        } else {
+            memchr_count(block)
+        };
         self.pos = end + 1;
         Some((number, block))
     }

@@ -39,18 +39,17 @@ pub(crate) fn starts_number(b: u8) -> bool {
 }
 
 /// Parses a numeric token (no delimiters inside).
-pub(crate) fn parse_number(tok: &[u8]) -> Result<FieldValue<'static>, ErrorKind> {
-    let (body, suffix) = match tok.last() {
+pub(crate) fn parse_number(tok: &str) -> Result<FieldValue<'static>, ErrorKind> {
+    let (text, suffix) = match tok.as_bytes().last() {
         Some(b'i') => (&tok[..tok.len() - 1], Some(b'i')),
         Some(b'u') => (&tok[..tok.len() - 1], Some(b'u')),
         _ => (tok, None),
     };
+    let body = text.as_bytes();
     let digits = body.strip_prefix(b"-").unwrap_or(body);
     if digits.is_empty() {
         return Err(ErrorKind::InvalidNumber);
     }
-    // Only ASCII from here on, so the str conversions below cannot fail.
-    let text = std::str::from_utf8(body).map_err(|_| ErrorKind::InvalidNumber)?;
     match suffix {
         Some(s) => {
             if !digits.iter().all(u8::is_ascii_digit) {
@@ -114,8 +113,8 @@ fn valid_float_syntax(s: &[u8]) -> bool {
 }
 
 /// `t`, `T`, `true`, `True`, `TRUE` and the same for false.
-pub(crate) fn parse_bool(tok: &[u8]) -> Result<FieldValue<'static>, ErrorKind> {
-    match tok {
+pub(crate) fn parse_bool(tok: &str) -> Result<FieldValue<'static>, ErrorKind> {
+    match tok.as_bytes() {
         b"t" | b"T" | b"true" | b"True" | b"TRUE" => Ok(FieldValue::Boolean(true)),
         b"f" | b"F" | b"false" | b"False" | b"FALSE" => Ok(FieldValue::Boolean(false)),
         _ => Err(ErrorKind::InvalidBoolean),
@@ -124,10 +123,9 @@ pub(crate) fn parse_bool(tok: &[u8]) -> Result<FieldValue<'static>, ErrorKind> {
 
 /// The contents of a string value (between the quotes) with `\"` and `\\` unescaped; any
 /// other backslash stays as written.
-pub(crate) fn unescape_string(raw: &[u8]) -> Result<Cow<'_, str>, ErrorKind> {
-    let s = std::str::from_utf8(raw).map_err(|_| ErrorKind::InvalidUtf8)?;
-    if !raw.contains(&b'\\') {
-        return Ok(Cow::Borrowed(s));
+pub(crate) fn unescape_string(s: &str) -> Cow<'_, str> {
+    if !s.as_bytes().contains(&b'\\') {
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -142,7 +140,7 @@ pub(crate) fn unescape_string(raw: &[u8]) -> Result<Cow<'_, str>, ErrorKind> {
         }
         out.push(c);
     }
-    Ok(Cow::Owned(out))
+    Cow::Owned(out)
 }
 
 /// Characters a backslash escapes in measurement names and field keys.
@@ -151,24 +149,24 @@ pub(crate) const NAME_ESCAPES: &[u8] = b", =\"";
 pub(crate) const TAG_ESCAPES: &[u8] = b", =";
 
 /// `raw` with each backslash that precedes one of `escapes` removed; other backslashes stay.
-pub(crate) fn unescape<'a>(raw: &'a [u8], escapes: &[u8]) -> Result<Cow<'a, str>, ErrorKind> {
-    let s = std::str::from_utf8(raw).map_err(|_| ErrorKind::InvalidUtf8)?;
-    if !raw.contains(&b'\\') {
-        return Ok(Cow::Borrowed(s));
+pub(crate) fn unescape<'a>(raw: &'a str, escapes: &[u8]) -> Cow<'a, str> {
+    let b = raw.as_bytes();
+    if !b.contains(&b'\\') {
+        return Cow::Borrowed(raw);
     }
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out = String::with_capacity(raw.len());
+    let mut last = 0;
     let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'\\' && i + 1 < raw.len() && escapes.contains(&raw[i + 1]) {
-            out.push(raw[i + 1]);
+    while i + 1 < b.len() {
+        if b[i] == b'\\' && escapes.contains(&b[i + 1]) {
+            // Both bytes are ASCII, so these are char boundaries.
+            out.push_str(&raw[last..i]);
+            last = i + 1;
             i += 2;
         } else {
-            out.push(raw[i]);
             i += 1;
         }
     }
-    // Only ASCII backslashes were removed from valid UTF-8, so this stays valid.
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| ErrorKind::InvalidUtf8)
+    out.push_str(&raw[last..]);
+    Cow::Owned(out)
 }
