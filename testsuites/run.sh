@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer suites: Strata against real Prometheus and node_exporter.
 #
-#   testsuites/run.sh [--no-build] [SUITE...]      SUITE: promqltest, compliance, promtool_compat, e2e_graphite,
+#   testsuites/run.sh [--no-build] [SUITE...]      SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, e2e_graphite,
 #                                                   e2e_remote_write, crash (default: all)
 #
 # Installs prometheus, prometheus-node-exporter and collectd-core with apt-get if they are missing (needs root or
@@ -26,7 +26,7 @@ for arg in "$@"; do
         *) suites+=("$arg") ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(promqltest compliance promtool_compat e2e_graphite e2e_remote_write crash)
+[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat e2e_graphite e2e_remote_write crash)
 
 log() { echo "== run.sh: $*"; }
 

@@ -2,12 +2,7 @@
 //! `tests/testdata/parsers/`) run against our exposition parser: each case is a folder with an
 //! exposition in `metrics` and a `test.json` saying whether it must parse.
 
-// This crate does not depend on `compat` yet, so the parser's source is compiled in here.
-// Once `compat.workspace = true` is in testsuites/Cargo.toml this becomes
-// `pub use compat::exposition;` with no other change.
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../../compat/src/exposition/mod.rs"]
-pub mod exposition;
+pub use compat::exposition;
 
 use std::path::{Path, PathBuf};
 
