@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Peer suites: Strata against real Prometheus and node_exporter.
+# Peer suites: Strata against real Prometheus, promtool, node_exporter, collectd and the influx CLI.
 #
-#   testsuites/run.sh [--no-build] [SUITE...]      SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, e2e_graphite,
-#                                                   e2e_remote_write, crash (default: all)
+#   testsuites/run.sh [--no-build] [SUITE...]
+#   SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, e2e_graphite,
+#          e2e_influx, e2e_remote_write, crash (default: all, in that order)
 #
-# Installs prometheus, prometheus-node-exporter and collectd-core with apt-get if they are missing (needs root or
-# passwordless sudo), builds the workspace's binaries in release mode, runs each suite under a
-# time limit, and ends with "N passed, M failed". Exit status is non-zero if any suite failed.
-# Suites read their settings from the environment (see the top of each testsuites/src/bin/*.rs):
-# E2E_DURATION, CRASH_KILLS, CRASH_SEED, COMPLIANCE_HOURS, COMPLIANCE_FILTER, COMPLIANCE_ALLOW_FAILURES,
-# PROMTOOL_COMPAT_HOURS, PROMQLTEST_DIR, RECEIVER=prometheus (harness self-test), STRATA_BIN, PROMTOOL_BIN,
-# PROMETHEUS_BIN, NODE_EXPORTER_BIN, COLLECTD_BIN, GRAPHITE_WAIT, KEEP_TMP=1; SUITE_TIMEOUT (default 20m per suite).
+# Installs prometheus, prometheus-node-exporter, collectd-core and influxdb-client with apt-get if
+# they are missing (needs root or passwordless sudo), builds the workspace's binaries in release
+# mode, runs each suite under a time limit, and ends with "N passed, M failed". Exit status is
+# non-zero if any suite failed. Suites read their settings from the environment (see the top of
+# each testsuites/src/bin/*.rs): E2E_DURATION, CRASH_KILLS, CRASH_SEED, COMPLIANCE_HOURS,
+# COMPLIANCE_FILTER, COMPLIANCE_ALLOW_FAILURES, PROMTOOL_COMPAT_HOURS, PROMQLTEST_DIR,
+# OPENMETRICS_TESTS_DIR, GRAPHITE_WAIT, RECEIVER=prometheus (harness self-test), STRATA_BIN,
+# PROMETHEUS_BIN, PROMTOOL_BIN, NODE_EXPORTER_BIN, COLLECTD_BIN, INFLUX_BIN, KEEP_TMP=1;
+# SUITE_TIMEOUT (default 20m per suite).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,12 +24,12 @@ suites=()
 for arg in "$@"; do
     case "$arg" in
         --no-build) build=0 ;;
-        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $arg" >&2; exit 2 ;;
         *) suites+=("$arg") ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat e2e_graphite e2e_remote_write crash)
+[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat e2e_graphite e2e_influx e2e_remote_write crash)
 
 log() { echo "== run.sh: $*"; }
 
@@ -35,6 +38,7 @@ missing=()
 [ -x "${PROMETHEUS_BIN:-/usr/bin/prometheus}" ] || missing+=(prometheus)
 [ -x "${NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}" ] || missing+=(prometheus-node-exporter)
 [ -x "${COLLECTD_BIN:-/usr/sbin/collectd}" ] || missing+=(collectd-core)
+[ -x "${INFLUX_BIN:-/usr/bin/influx}" ] || missing+=(influxdb-client)
 if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     SUDO=()
@@ -58,6 +62,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 "${PROMETHEUS_BIN:-/usr/bin/prometheus}" --version 2>&1 | head -1
 "${NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}" --version 2>&1 | head -1
+"${COLLECTD_BIN:-/usr/sbin/collectd}" -h 2>&1 | head -1 || true
+"${INFLUX_BIN:-/usr/bin/influx}" -version 2>&1 | head -1 || true
 
 # --- build --------------------------------------------------------------------------------------
 if [ "$build" -eq 1 ]; then
