@@ -169,11 +169,11 @@ fn mutated_rule_files_and_paths_never_panic() {
                 "servers..cpu.",
             ] {
                 let path = mutate(&mut rng, seed.as_bytes());
-                if let Ok(p) = std::str::from_utf8(&path) {
-                    if let Some(mapped) = m.apply(p) {
-                        assert!(!mapped.name.is_empty());
-                        assert!(mapped.labels.iter().all(|(_, v)| !v.is_empty()));
-                    }
+                if let Ok(p) = std::str::from_utf8(&path)
+                    && let Some(mapped) = m.apply(p)
+                {
+                    assert!(!mapped.name.is_empty());
+                    assert!(mapped.labels.iter().all(|(_, v)| !v.is_empty()));
                 }
             }
         }

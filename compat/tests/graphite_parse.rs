@@ -34,10 +34,19 @@ fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A valid line and what it parses to: path, tags, value, timestamp.
+type ValidCase = (
+    &'static str,
+    &'static str,
+    Vec<(String, String)>,
+    f64,
+    Timestamp,
+);
+
 #[test]
 fn valid_lines() {
     let ms = Timestamp::Millis;
-    let cases: Vec<(&str, &str, Vec<(String, String)>, f64, Timestamp)> = vec![
+    let cases: Vec<ValidCase> = vec![
         (
             "servers.web1.cpu 12.5 1700000000",
             "servers.web1.cpu",
