@@ -317,22 +317,6 @@ pub(crate) fn unique(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryEr
     Ok(out)
 }
 
-/// Functions whose value depends on the evaluation time itself, not only on their arguments
-/// (Prometheus's `AtModifierUnsafeFunctions`).
-const TIME_DEPENDENT: &[&str] = &[
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "predict_linear",
-    "time",
-    "timestamp",
-];
-
 /// Whether `node` has the same value at every step: every selector and subquery in it carries
 /// an `@` and no function in it reads the evaluation time.
 fn step_invariant(node: &Node) -> bool {
@@ -341,7 +325,7 @@ fn step_invariant(node: &Node) -> bool {
         Node::VectorSelector(sel) | Node::MatrixSelector { sel, .. } => sel.at.is_some(),
         Node::Subquery { at, .. } => at.is_some(),
         Node::Call { def, args } => {
-            !TIME_DEPENDENT.contains(&def.name) && args.iter().all(step_invariant)
+            !crate::functions::TIME_DEPENDENT.contains(&def.name) && args.iter().all(step_invariant)
         }
         Node::Aggregate { expr, param, .. } => {
             step_invariant(expr) && param.as_deref().is_none_or(step_invariant)

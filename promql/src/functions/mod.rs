@@ -98,6 +98,23 @@ pub struct FunctionDef {
     pub experimental: bool,
 }
 
+/// Functions whose value depends on the evaluation time itself, not only on their arguments
+/// (Prometheus's `AtModifierUnsafeFunctions`): an expression calling one is not step-invariant
+/// even when every selector in it has an `@`.
+pub const TIME_DEPENDENT: &[&str] = &[
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "time",
+    "timestamp",
+];
+
 /// Whether `clamp(v, min, max)` returns an empty vector for these scalar arguments
 /// (Prometheus: `max < min`; a NaN bound does not empty it but makes every value NaN).
 pub fn clamp_is_empty(min: f64, max: f64) -> bool {

@@ -9,20 +9,8 @@
 use promql_parser::parser::{AtModifier, Expr, LabelModifier, VectorMatchCardinality, parse};
 use std::time::{Duration, SystemTime};
 
-/// Upstream's `AtModifierUnsafeFunctions`.
-const AT_UNSAFE_FUNCTIONS: &[&str] = &[
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "predict_linear",
-    "time",
-    "timestamp",
-];
+/// Upstream's `AtModifierUnsafeFunctions`, as the engine knows them.
+use promql::functions::TIME_DEPENDENT as AT_UNSAFE_FUNCTIONS;
 
 /// What to run besides the eval as written.
 #[derive(Debug, Clone, PartialEq)]
