@@ -9,5 +9,7 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod promconfig;
+pub mod scrape;
 pub mod server;
 pub mod tsdb;

@@ -1,0 +1,313 @@
+//! The `prometheus.yml` a Prometheus user already has: the model, its defaults and checks, and
+//! the relabeling and target-labeling rules that scraping and alerting share.
+//!
+//! Field names, defaults and error texts follow Prometheus 3, so that a file Prometheus accepts
+//! loads here with the same meaning, and one it rejects is rejected with a message a Prometheus
+//! user recognizes.
+
+pub mod duration;
+pub mod file_sd;
+pub mod http_client;
+pub mod relabel;
+pub mod targets;
+
+pub use duration::PromDuration;
+pub use file_sd::{FileSdConfig, TargetGroup};
+pub use http_client::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig};
+pub use relabel::{Action, RelabelConfig};
+pub use targets::{Populated, populate_labels};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The configuration `strata` loads when no `--config.file` is given: it scrapes itself, as
+/// Prometheus's packaged `prometheus.yml` does.
+pub const DEFAULT_CONFIG: &str = "\
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+scrape_configs:
+  - job_name: strata
+    static_configs:
+      - targets: ['localhost:9090']
+";
+
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub global: GlobalConfig,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_files: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scrape_config_files: Vec<String>,
+    #[serde(default)]
+    pub alerting: AlertingConfig,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scrape_configs: Vec<ScrapeConfig>,
+    /// Sections Prometheus has that Strata does not act on; kept so that such a file loads, and
+    /// each is logged once as ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_write: Option<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_read: Option<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<serde_yaml_ng::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<serde_yaml_ng::Value>,
+    /// Directory relative paths in the file are resolved against (the config file's own).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalConfig {
+    #[serde(default = "default_scrape_interval")]
+    pub scrape_interval: PromDuration,
+    #[serde(default = "default_scrape_timeout")]
+    pub scrape_timeout: PromDuration,
+    #[serde(default = "default_evaluation_interval")]
+    pub evaluation_interval: PromDuration,
+    #[serde(default)]
+    pub rule_query_offset: PromDuration,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_log_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_failure_log_file: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub body_size_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sample_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub target_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_name_length_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_value_length_limit: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub keep_dropped_targets: u64,
+}
+
+impl Default for GlobalConfig {
+    fn default() -> Self {
+        GlobalConfig {
+            scrape_interval: default_scrape_interval(),
+            scrape_timeout: default_scrape_timeout(),
+            evaluation_interval: default_evaluation_interval(),
+            rule_query_offset: PromDuration::default(),
+            external_labels: BTreeMap::new(),
+            scrape_protocols: None,
+            query_log_file: None,
+            scrape_failure_log_file: None,
+            body_size_limit: 0,
+            sample_limit: 0,
+            target_limit: 0,
+            label_limit: 0,
+            label_name_length_limit: 0,
+            label_value_length_limit: 0,
+            keep_dropped_targets: 0,
+        }
+    }
+}
+
+fn default_scrape_interval() -> PromDuration {
+    PromDuration::from_secs(60)
+}
+fn default_scrape_timeout() -> PromDuration {
+    PromDuration::from_secs(10)
+}
+fn default_evaluation_interval() -> PromDuration {
+    PromDuration::from_secs(60)
+}
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The exposition formats a scrape may ask for, in Prometheus's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScrapeProtocol {
+    OpenMetricsText1_0_0,
+    OpenMetricsText0_0_1,
+    PrometheusText1_0_0,
+    PrometheusText0_0_4,
+    PrometheusProto,
+}
+
+/// One `scrape_configs` entry after defaults from `global` are filled in: every `Option` a user
+/// may leave out is resolved by [`Config::load`]/[`parse`], so consumers read plain values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeConfig {
+    pub job_name: String,
+    #[serde(default)]
+    pub honor_labels: bool,
+    #[serde(default = "yes")]
+    pub honor_timestamps: bool,
+    #[serde(default)]
+    pub track_timestamps_staleness: bool,
+    /// Filled from `global.scrape_interval` when absent.
+    #[serde(default)]
+    pub scrape_interval: Option<PromDuration>,
+    /// Filled from `global.scrape_timeout` (at most the interval) when absent.
+    #[serde(default)]
+    pub scrape_timeout: Option<PromDuration>,
+    /// Filled from `global.scrape_protocols`, else Prometheus's default order.
+    #[serde(default)]
+    pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_scrape_protocol: Option<ScrapeProtocol>,
+    #[serde(default = "default_metrics_path")]
+    pub metrics_path: String,
+    #[serde(default = "default_scheme")]
+    pub scheme: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Vec<String>>,
+    #[serde(default = "yes")]
+    pub enable_compression: bool,
+    /// Limits: `None` takes the global value; 0 is no limit.
+    #[serde(default)]
+    pub body_size_limit: Option<u64>,
+    #[serde(default)]
+    pub sample_limit: Option<u64>,
+    #[serde(default)]
+    pub target_limit: Option<u64>,
+    #[serde(default)]
+    pub label_limit: Option<u64>,
+    #[serde(default)]
+    pub label_name_length_limit: Option<u64>,
+    #[serde(default)]
+    pub label_value_length_limit: Option<u64>,
+    #[serde(default)]
+    pub keep_dropped_targets: Option<u64>,
+    #[serde(flatten)]
+    pub http: HttpClientConfig,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub static_configs: Vec<StaticConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_sd_configs: Vec<FileSdConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relabel_configs: Vec<RelabelConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metric_relabel_configs: Vec<RelabelConfig>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_metrics_path() -> String {
+    "/metrics".into()
+}
+fn default_scheme() -> String {
+    "http".into()
+}
+
+impl ScrapeConfig {
+    pub fn interval(&self) -> std::time::Duration {
+        self.scrape_interval.unwrap_or_default().0
+    }
+    pub fn timeout(&self) -> std::time::Duration {
+        self.scrape_timeout.unwrap_or_default().0
+    }
+}
+
+/// `static_configs` entry: addresses plus labels common to them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticConfig {
+    #[serde(default)]
+    pub targets: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `alerting`: read now so that configs carrying it load; acted on by the notifier.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_relabel_configs: Vec<RelabelConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alertmanagers: Vec<serde_yaml_ng::Value>,
+}
+
+/// Parses and checks a configuration; relative paths resolve against `base_dir`.
+pub fn parse(yaml: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    let mut cfg: Config = if yaml.trim().is_empty() {
+        Config::default()
+    } else {
+        serde_yaml_ng::from_str(yaml).map_err(|e| ConfigError(e.to_string()))?
+    };
+    cfg.base_dir = base_dir.to_path_buf();
+    cfg.fill_defaults_and_check()?;
+    Ok(cfg)
+}
+
+impl Config {
+    /// Reads and parses `path`, as `--config.file` names it.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("open {}: {e}", path.display())))?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        parse(&text, &base)
+            .map_err(|e| ConfigError(format!("parsing YAML file {}: {e}", path.display())))
+    }
+
+    /// The configuration as YAML with defaults filled in and secrets hidden, for
+    /// `/api/v1/status/config`.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).unwrap_or_default()
+    }
+
+    fn fill_defaults_and_check(&mut self) -> Result<(), ConfigError> {
+        let global = self.global.clone();
+        for sc in &mut self.scrape_configs {
+            let interval = sc.scrape_interval.unwrap_or(global.scrape_interval);
+            sc.scrape_interval = Some(interval);
+            if sc.scrape_timeout.is_none() {
+                sc.scrape_timeout = Some(global.scrape_timeout.min(interval));
+            }
+            if sc.scrape_protocols.is_none() {
+                sc.scrape_protocols = Some(global.scrape_protocols.clone().unwrap_or_else(|| {
+                    vec![
+                        ScrapeProtocol::OpenMetricsText1_0_0,
+                        ScrapeProtocol::OpenMetricsText0_0_1,
+                        ScrapeProtocol::PrometheusText1_0_0,
+                        ScrapeProtocol::PrometheusText0_0_4,
+                    ]
+                }));
+            }
+            sc.body_size_limit.get_or_insert(global.body_size_limit);
+            sc.sample_limit.get_or_insert(global.sample_limit);
+            sc.target_limit.get_or_insert(global.target_limit);
+            sc.label_limit.get_or_insert(global.label_limit);
+            sc.label_name_length_limit
+                .get_or_insert(global.label_name_length_limit);
+            sc.label_value_length_limit
+                .get_or_insert(global.label_value_length_limit);
+            sc.keep_dropped_targets
+                .get_or_insert(global.keep_dropped_targets);
+        }
+        Ok(())
+    }
+}
