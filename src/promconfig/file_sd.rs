@@ -1,9 +1,12 @@
 //! `file_sd_configs`: target groups read from JSON or YAML files.
+//!
+//! A file holds a list of `{targets: [...], labels: {...}}`; each group gets the
+//! `__meta_filepath` label and the source `<path>:<index>`, as Prometheus's file discovery.
 
 use super::PromDuration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,8 +31,115 @@ pub struct TargetGroup {
     pub source: String,
 }
 
+/// The label naming the file a group came from.
+pub const FILEPATH_LABEL: &str = "__meta_filepath";
+
+/// Prometheus's rule for file names: `.json`, `.yml` or `.yaml`, with a `*` allowed only in
+/// the last path element.
+fn valid_pattern(name: &str) -> bool {
+    let ext_ok = ["json", "yml", "yaml", "JSON", "YML", "YAML"]
+        .iter()
+        .any(|ext| name.strip_suffix(ext).is_some_and(|s| s.ends_with('.')));
+    ext_ok && name.find('*').is_none_or(|i| !name[i..].contains('/'))
+}
+
+impl FileSdConfig {
+    /// Prometheus's checks, with its messages.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.files.is_empty() {
+            return Err("file service discovery config must contain at least one path name".into());
+        }
+        for name in &self.files {
+            if !valid_pattern(name) {
+                return Err(format!(
+                    "path name {name:?} is not valid for file discovery"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The files the patterns match now (a pattern's `*` in its last element is a glob),
+/// relative patterns resolved against `base_dir`, sorted and without duplicates. A pattern
+/// matching nothing contributes nothing: the file may appear later.
+pub fn expand_patterns(files: &[String], base_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for pattern in files {
+        let full = base_dir.join(pattern);
+        let Some(full) = full.to_str() else {
+            continue;
+        };
+        if let Ok(paths) = glob::glob(full) {
+            out.extend(paths.filter_map(Result::ok));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One group as written in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
 /// Reads one file's target groups; each group gets `__meta_filepath`.
 pub fn read_file(path: &Path) -> Result<Vec<TargetGroup>, String> {
-    let _ = path;
-    Ok(Vec::new())
+    let shown = path.display().to_string();
+    let content = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let raw: Vec<Option<RawGroup>> = match ext.as_str() {
+        "json" => serde_json::from_str(&content).map_err(|e| format!("{shown}: {e}"))?,
+        "yml" | "yaml" => {
+            if super::check::is_empty_document(&content) {
+                Vec::new()
+            } else {
+                serde_yaml_ng::from_str(&content).map_err(|e| format!("{shown}: {e}"))?
+            }
+        }
+        other => return Err(format!("{shown}: unknown file extension {other:?}")),
+    };
+    let mut groups = Vec::with_capacity(raw.len());
+    for (i, group) in raw.into_iter().enumerate() {
+        let group = group.ok_or_else(|| format!("{shown}: nil target group item found"))?;
+        let mut labels = BTreeMap::new();
+        for (name, value) in group.labels.unwrap_or_default() {
+            if name.is_empty() {
+                return Err(format!("{shown}: {name:?} is not a valid label name"));
+            }
+            // An empty value is the same as an absent label.
+            if !value.is_empty() {
+                labels.insert(name, value);
+            }
+        }
+        labels.insert(FILEPATH_LABEL.to_string(), shown.clone());
+        let targets = group
+            .targets
+            .into_iter()
+            .map(|t| {
+                // An empty address is left out, to fail later as "no address".
+                let mut target = BTreeMap::new();
+                if !t.is_empty() {
+                    target.insert("__address__".to_string(), t);
+                }
+                target
+            })
+            .collect();
+        groups.push(TargetGroup {
+            targets,
+            labels,
+            source: format!("{shown}:{i}"),
+        });
+    }
+    Ok(groups)
 }

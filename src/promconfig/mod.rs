@@ -5,17 +5,21 @@
 //! loads here with the same meaning, and one it rejects is rejected with a message a Prometheus
 //! user recognizes.
 
+mod check;
 pub mod duration;
 pub mod file_sd;
 pub mod http_client;
 pub mod relabel;
+pub mod size;
 pub mod targets;
+#[cfg(test)]
+mod tests;
 
 pub use duration::PromDuration;
 pub use file_sd::{FileSdConfig, TargetGroup};
 pub use http_client::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig};
 pub use relabel::{Action, RelabelConfig};
-pub use targets::{Populated, populate_labels};
+pub use targets::{Populated, populate_labels, public_labels, target_url};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -76,7 +80,8 @@ pub struct Config {
 pub struct GlobalConfig {
     #[serde(default = "default_scrape_interval")]
     pub scrape_interval: PromDuration,
-    #[serde(default = "default_scrape_timeout")]
+    /// Absent (or 0) means 10s, but at most `scrape_interval`.
+    #[serde(default)]
     pub scrape_timeout: PromDuration,
     #[serde(default = "default_evaluation_interval")]
     pub evaluation_interval: PromDuration,
@@ -90,7 +95,12 @@ pub struct GlobalConfig {
     pub query_log_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrape_failure_log_file: Option<String>,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// Bytes; written as `10MB` or a number.
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "size::de_size"
+    )]
     pub body_size_limit: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sample_limit: u64,
@@ -104,6 +114,19 @@ pub struct GlobalConfig {
     pub label_value_length_limit: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub keep_dropped_targets: u64,
+    /// `utf8` (the default) or `legacy`: which label names are valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_name_validation_scheme: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_name_escaping_scheme: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_native_histograms: Option<bool>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub convert_classic_histograms_to_nhcb: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub always_scrape_classic_histograms: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub extra_scrape_metrics: bool,
 }
 
 impl Default for GlobalConfig {
@@ -124,6 +147,12 @@ impl Default for GlobalConfig {
             label_name_length_limit: 0,
             label_value_length_limit: 0,
             keep_dropped_targets: 0,
+            metric_name_validation_scheme: None,
+            metric_name_escaping_scheme: None,
+            scrape_native_histograms: None,
+            convert_classic_histograms_to_nhcb: false,
+            always_scrape_classic_histograms: false,
+            extra_scrape_metrics: false,
         }
     }
 }
@@ -140,9 +169,13 @@ fn default_evaluation_interval() -> PromDuration {
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
-/// The exposition formats a scrape may ask for, in Prometheus's spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The exposition formats a scrape may ask for, in Prometheus's spelling
+/// (`OpenMetricsText1.0.0`, `PrometheusProto`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScrapeProtocol {
     OpenMetricsText1_0_0,
     OpenMetricsText0_0_1,
@@ -151,11 +184,82 @@ pub enum ScrapeProtocol {
     PrometheusProto,
 }
 
+impl ScrapeProtocol {
+    pub const ALL: [ScrapeProtocol; 5] = [
+        ScrapeProtocol::OpenMetricsText0_0_1,
+        ScrapeProtocol::OpenMetricsText1_0_0,
+        ScrapeProtocol::PrometheusProto,
+        ScrapeProtocol::PrometheusText0_0_4,
+        ScrapeProtocol::PrometheusText1_0_0,
+    ];
+    /// Prometheus's default preference when `scrape_protocols` is not set anywhere.
+    pub const DEFAULT: [ScrapeProtocol; 4] = [
+        ScrapeProtocol::OpenMetricsText1_0_0,
+        ScrapeProtocol::OpenMetricsText0_0_1,
+        ScrapeProtocol::PrometheusText1_0_0,
+        ScrapeProtocol::PrometheusText0_0_4,
+    ];
+
+    /// The name as written in `prometheus.yml`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ScrapeProtocol::OpenMetricsText1_0_0 => "OpenMetricsText1.0.0",
+            ScrapeProtocol::OpenMetricsText0_0_1 => "OpenMetricsText0.0.1",
+            ScrapeProtocol::PrometheusText1_0_0 => "PrometheusText1.0.0",
+            ScrapeProtocol::PrometheusText0_0_4 => "PrometheusText0.0.4",
+            ScrapeProtocol::PrometheusProto => "PrometheusProto",
+        }
+    }
+
+    /// The media type with parameters that goes into the `Accept` header (Prometheus adds
+    /// `;q=...` weights by position).
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            ScrapeProtocol::OpenMetricsText1_0_0 => "application/openmetrics-text;version=1.0.0",
+            ScrapeProtocol::OpenMetricsText0_0_1 => "application/openmetrics-text;version=0.0.1",
+            ScrapeProtocol::PrometheusText1_0_0 => "text/plain;version=1.0.0",
+            ScrapeProtocol::PrometheusText0_0_4 => "text/plain;version=0.0.4",
+            ScrapeProtocol::PrometheusProto => {
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ScrapeProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ScrapeProtocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ScrapeProtocol {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ScrapeProtocol::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ScrapeProtocol::ALL.iter().map(|p| p.as_str()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown scrape protocol {s}, supported: [{}]",
+                    names.join(" ")
+                ))
+            })
+    }
+}
+
 /// One `scrape_configs` entry after defaults from `global` are filled in: every `Option` a user
 /// may leave out is resolved by [`Config::load`]/[`parse`], so consumers read plain values.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScrapeConfig {
+    #[serde(default)]
     pub job_name: String,
     #[serde(default)]
     pub honor_labels: bool,
@@ -182,8 +286,9 @@ pub struct ScrapeConfig {
     pub params: BTreeMap<String, Vec<String>>,
     #[serde(default = "yes")]
     pub enable_compression: bool,
-    /// Limits: `None` takes the global value; 0 is no limit.
-    #[serde(default)]
+    /// Limits: `None` takes the global value; 0 is no limit. Bytes; written as `10MB` or a
+    /// number.
+    #[serde(default, deserialize_with = "size::de_opt_size")]
     pub body_size_limit: Option<u64>,
     #[serde(default)]
     pub sample_limit: Option<u64>,
@@ -197,6 +302,26 @@ pub struct ScrapeConfig {
     pub label_value_length_limit: Option<u64>,
     #[serde(default)]
     pub keep_dropped_targets: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_histogram_bucket_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_histogram_min_bucket_factor: Option<f64>,
+    /// Filled from `global` when absent, like the limits.
+    #[serde(default)]
+    pub scrape_native_histograms: Option<bool>,
+    #[serde(default)]
+    pub always_scrape_classic_histograms: Option<bool>,
+    #[serde(default)]
+    pub convert_classic_histograms_to_nhcb: Option<bool>,
+    #[serde(default)]
+    pub extra_scrape_metrics: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrape_failure_log_file: Option<String>,
+    /// `utf8` or `legacy`; filled from `global` (default `utf8`).
+    #[serde(default)]
+    pub metric_name_validation_scheme: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_name_escaping_scheme: Option<String>,
     #[serde(flatten)]
     pub http: HttpClientConfig,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -250,9 +375,11 @@ pub struct AlertingConfig {
 
 /// Parses and checks a configuration; relative paths resolve against `base_dir`.
 pub fn parse(yaml: &str, base_dir: &Path) -> Result<Config, ConfigError> {
-    let mut cfg: Config = if yaml.trim().is_empty() {
+    // A file of only comments is an empty configuration, as in Prometheus.
+    let mut cfg: Config = if check::is_empty_document(yaml) {
         Config::default()
     } else {
+        check::reject_unsupported(yaml)?;
         serde_yaml_ng::from_str(yaml).map_err(|e| ConfigError(e.to_string()))?
     };
     cfg.base_dir = base_dir.to_path_buf();
@@ -265,10 +392,10 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("open {}: {e}", path.display())))?;
-        let base = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         parse(&text, &base)
             .map_err(|e| ConfigError(format!("parsing YAML file {}: {e}", path.display())))
     }
@@ -277,37 +404,5 @@ impl Config {
     /// `/api/v1/status/config`.
     pub fn to_yaml(&self) -> String {
         serde_yaml_ng::to_string(self).unwrap_or_default()
-    }
-
-    fn fill_defaults_and_check(&mut self) -> Result<(), ConfigError> {
-        let global = self.global.clone();
-        for sc in &mut self.scrape_configs {
-            let interval = sc.scrape_interval.unwrap_or(global.scrape_interval);
-            sc.scrape_interval = Some(interval);
-            if sc.scrape_timeout.is_none() {
-                sc.scrape_timeout = Some(global.scrape_timeout.min(interval));
-            }
-            if sc.scrape_protocols.is_none() {
-                sc.scrape_protocols = Some(global.scrape_protocols.clone().unwrap_or_else(|| {
-                    vec![
-                        ScrapeProtocol::OpenMetricsText1_0_0,
-                        ScrapeProtocol::OpenMetricsText0_0_1,
-                        ScrapeProtocol::PrometheusText1_0_0,
-                        ScrapeProtocol::PrometheusText0_0_4,
-                    ]
-                }));
-            }
-            sc.body_size_limit.get_or_insert(global.body_size_limit);
-            sc.sample_limit.get_or_insert(global.sample_limit);
-            sc.target_limit.get_or_insert(global.target_limit);
-            sc.label_limit.get_or_insert(global.label_limit);
-            sc.label_name_length_limit
-                .get_or_insert(global.label_name_length_limit);
-            sc.label_value_length_limit
-                .get_or_insert(global.label_value_length_limit);
-            sc.keep_dropped_targets
-                .get_or_insert(global.keep_dropped_targets);
-        }
-        Ok(())
     }
 }
