@@ -21,6 +21,7 @@ pub mod prng;
 pub mod process;
 pub mod prom;
 pub mod promqltest;
+pub mod scrape_peers;
 pub mod wire;
 pub mod xor;
 
