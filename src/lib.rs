@@ -10,6 +10,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod promconfig;
+pub mod reload;
 pub mod scrape;
 pub mod server;
 pub mod tsdb;

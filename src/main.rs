@@ -23,6 +23,12 @@ fn main() -> std::process::ExitCode {
         }
     };
     let api = flags.api_options(flag_values);
+    // A configuration that does not load stops startup, as in Prometheus.
+    let config = flags.config_source();
+    if let Err(e) = config.load() {
+        error!(file = %config.describe(), "Error loading config: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -40,15 +46,14 @@ fn main() -> std::process::ExitCode {
         info!(address = %flags.listen_address, data = %opts.dir.display(), "Strata starting");
         let max_body = usize::try_from(flags.max_request_bytes).unwrap_or(usize::MAX);
         let graphite = strata::ingest::graphite::bind_from_flags(&flags).await?;
-        strata::server::run_with_graphite(
-            listener,
-            opts,
-            max_body,
-            api,
+        let services = strata::server::Services {
             graphite,
-            shutdown_signal(),
-        )
-        .await
+            config: Some(config),
+            reload_on_sighup: true,
+            scrape: flags.scrape_options(),
+        };
+        strata::server::run_services(listener, opts, max_body, api, services, shutdown_signal())
+            .await
     });
     match result {
         Ok(()) => {

@@ -35,6 +35,8 @@ pub struct Metrics {
     /// Counters of the Graphite listeners (shared with their writer thread).
     pub graphite: std::sync::Arc<crate::ingest::graphite::GraphiteMetrics>,
     pub influx: crate::ingest::influx::InfluxMetrics,
+    /// Scrape and configuration-reload counters.
+    pub scrape: std::sync::Arc<crate::scrape::ScrapeMetrics>,
 }
 
 impl Metrics {
@@ -226,6 +228,7 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
         u8::from(g.ready),
     );
     m.graphite.render(&mut out);
+    m.scrape.render(&mut out);
     m.influx.render(&mut out);
     out
 }

@@ -4,6 +4,8 @@
 use crate::http::{self, ApiOptions, AppState};
 use crate::ingest::graphite::GraphiteListener;
 use crate::metrics::Metrics;
+use crate::reload::{ConfigSource, Reloader};
+use crate::scrape::{AppenderFactory, ScrapeManager, ScrapeOptions};
 use crate::tsdb::{Db, DbOptions};
 use std::future::Future;
 use std::sync::Arc;
@@ -56,6 +58,41 @@ pub async fn run_with_graphite(
     graphite: Option<GraphiteListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
+    let services = Services {
+        graphite,
+        ..Services::default()
+    };
+    run_services(listener, opts, max_request_bytes, api, services, shutdown).await
+}
+
+/// The optional parts of a server beyond storage and the HTTP API.
+#[derive(Debug, Default)]
+pub struct Services {
+    /// Graphite listeners, bound beforehand so that a taken port fails startup.
+    pub graphite: Option<GraphiteListener>,
+    /// The configuration to scrape by (and reload); `None` scrapes nothing.
+    pub config: Option<ConfigSource>,
+    /// Reload the configuration on SIGHUP (the binary does; tests sharing a process do not).
+    pub reload_on_sighup: bool,
+    pub scrape: ScrapeOptions,
+}
+
+/// Serves on `listener` with `services` until `shutdown` completes. Scrape loops and the
+/// Graphite listeners stop, and what they read is committed, before storage closes.
+pub async fn run_services(
+    listener: TcpListener,
+    opts: DbOptions,
+    max_request_bytes: usize,
+    api: ApiOptions,
+    services: Services,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let Services {
+        graphite,
+        config,
+        reload_on_sighup,
+        scrape: scrape_opts,
+    } = services;
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(AppState::with_api(metrics.clone(), max_request_bytes, api));
     let server = tokio::spawn(http::serve(listener, state.clone()));
@@ -74,6 +111,24 @@ pub async fn run_with_graphite(
                 g.start(app, state.metrics.graphite.clone())
                     .map_err(|e| e.to_string())?,
             )
+        }
+        None => None,
+    };
+
+    let scrape = {
+        let db = db.clone();
+        let app: AppenderFactory = Arc::new(move || db.appender());
+        ScrapeManager::new(app, state.metrics.scrape.clone(), scrape_opts)
+    };
+    let _ = state.scrape.set(scrape.clone());
+    let sighup = match config {
+        Some(source) => {
+            let reloader = Arc::new(Reloader::new(source, scrape.clone(), state.clone()));
+            // The first load was checked before startup; a failure now (a file changed in
+            // between) leaves scraping off until a reload succeeds.
+            let _ = reloader.reload().await;
+            let _ = state.reloader.set(reloader.clone());
+            reload_on_sighup.then(|| tokio::spawn(reload_on_hangup(reloader)))
         }
         None => None,
     };
@@ -107,6 +162,10 @@ pub async fn run_with_graphite(
         },
         _ = shutdown => Ok(()),
     };
+    if let Some(h) = sighup {
+        h.abort();
+    }
+    scrape.shutdown().await;
     if let Some(g) = graphite {
         g.shutdown().await;
     }
@@ -114,4 +173,15 @@ pub async fn run_with_graphite(
     let _ = maint.join();
     db.close().map_err(|e| e.to_string())?;
     result
+}
+
+/// Reloads the configuration whenever the process gets SIGHUP, as Prometheus does.
+async fn reload_on_hangup(reloader: Arc<Reloader>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        warn!("cannot listen for SIGHUP; reload with POST /-/reload");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let _ = reloader.reload().await;
+    }
 }

@@ -25,6 +25,7 @@ pub mod value;
 pub use annotations::Annotations;
 pub use engine::{Engine, EngineOptions, QueryOutput};
 pub use error::QueryError;
+pub use eval::{STALE_NAN_BITS, is_stale};
 pub use labels::{Label, Labels, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use memstore::MemStorage;

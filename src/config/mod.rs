@@ -17,9 +17,10 @@ use tracing::warn;
 
 /// `--enable-feature` values Strata acts on; others are accepted with a warning, as Prometheus
 /// does with names it does not know.
-const KNOWN_FEATURES: [&str; 2] = [
+const KNOWN_FEATURES: [&str; 3] = [
     "promql-experimental-functions",
     "promql-delayed-name-removal",
+    "extra-scrape-metrics",
 ];
 
 #[derive(Debug, Clone, Parser)]
@@ -29,6 +30,11 @@ const KNOWN_FEATURES: [&str; 2] = [
     about = "A Prometheus- and Graphite-compatible time-series server"
 )]
 pub struct Flags {
+    /// Prometheus configuration file (`global`, `scrape_configs`, ...). Without it, an
+    /// embedded configuration scrapes this server itself every 15s.
+    #[arg(long = "config.file")]
+    pub config_file: Option<PathBuf>,
+
     /// Base path for metrics storage.
     #[arg(long = "storage.tsdb.path", default_value = "data/")]
     pub tsdb_path: PathBuf,
@@ -94,6 +100,10 @@ pub struct Flags {
     /// Serve the TSDB admin endpoints (`/api/v1/admin/tsdb/*`).
     #[arg(long = "web.enable-admin-api")]
     pub enable_admin_api: bool,
+
+    /// Serve `POST /-/reload` (the configuration is also reloaded on SIGHUP without it).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
 
     /// Largest compressed remote write or read request body accepted.
     #[arg(long = "web.max-request-bytes", default_value = "32MB", value_parser = parse_size)]
@@ -211,9 +221,31 @@ impl Flags {
             engine,
             max_concurrency: self.max_concurrency.max(1),
             enable_admin: self.enable_admin_api,
+            enable_lifecycle: self.enable_lifecycle,
             flags,
             config_yaml: None,
             storage_retention: retention,
+        }
+    }
+
+    /// Scraping features from `--enable-feature`.
+    pub fn scrape_options(&self) -> crate::scrape::ScrapeOptions {
+        crate::scrape::ScrapeOptions {
+            extra_metrics: self.features.iter().any(|f| f == "extra-scrape-metrics"),
+        }
+    }
+
+    /// `--config.file`, or the embedded configuration scraping this server's own address.
+    pub fn config_source(&self) -> crate::reload::ConfigSource {
+        match &self.config_file {
+            Some(p) => crate::reload::ConfigSource {
+                path: Some(p.clone()),
+                default_text: String::new(),
+            },
+            None => crate::reload::ConfigSource::embedded(&format!(
+                "localhost:{}",
+                self.listen_address.port()
+            )),
         }
     }
 

@@ -41,6 +41,12 @@ pub struct AppState {
     pub api: ApiOptions,
     /// Databases announced through the Influx `/query` endpoint.
     pub influx: influx::InfluxState,
+    /// The scrape manager, once storage is open.
+    pub scrape: OnceLock<Arc<crate::scrape::ScrapeManager>>,
+    /// Applies `POST /-/reload`.
+    pub reloader: OnceLock<Arc<crate::reload::Reloader>>,
+    /// The configuration in force, as `/api/v1/status/config` shows it.
+    pub config_text: std::sync::RwLock<String>,
     /// One permit per query allowed to run at once (`--query.max-concurrency`); queries beyond
     /// that wait for a permit until their deadline.
     query_slots: Arc<Semaphore>,
@@ -56,6 +62,8 @@ pub struct ApiOptions {
     pub max_concurrency: usize,
     /// `--web.enable-admin-api`: serve the TSDB admin endpoints.
     pub enable_admin: bool,
+    /// `--web.enable-lifecycle`: serve `/-/reload` (and `/-/quit`).
+    pub enable_lifecycle: bool,
     /// Every flag and its value, for `/api/v1/status/flags`.
     pub flags: BTreeMap<String, String>,
     /// The text of the loaded configuration file, for `/api/v1/status/config`.
@@ -70,6 +78,7 @@ impl Default for ApiOptions {
             engine: promql::EngineOptions::default(),
             max_concurrency: 20,
             enable_admin: false,
+            enable_lifecycle: false,
             flags: BTreeMap::new(),
             config_yaml: None,
             storage_retention: "15d".into(),
@@ -89,6 +98,9 @@ impl AppState {
             max_request_bytes,
             limits: ::remote_write::Limits::default(),
             query_slots: Arc::new(Semaphore::new(api.max_concurrency.max(1))),
+            config_text: std::sync::RwLock::new(api.config_yaml.clone().unwrap_or_default()),
+            scrape: OnceLock::new(),
+            reloader: OnceLock::new(),
             api,
             started: SystemTime::now(),
             influx: influx::InfluxState::default(),
@@ -155,11 +167,13 @@ async fn route(
             response::text(StatusCode::OK, "Strata is Healthy.\n")
         }
         (&Method::GET | &Method::HEAD, "/-/ready") => status::ready(&state),
+        (&Method::POST | &Method::PUT, "/-/reload") => status::reload(&state).await,
         (&Method::GET, "/api/v1/metadata") => status::metadata(&state, req.uri().query()),
         (&Method::GET | &Method::HEAD, "/" | "/graph") => web::page(),
-        (_, "/api/v1/write" | "/api/v1/read" | "/metrics" | "/-/healthy" | "/-/ready") => {
-            response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (
+            _,
+            "/api/v1/write" | "/api/v1/read" | "/metrics" | "/-/healthy" | "/-/ready" | "/-/reload",
+        ) => response::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => response::text(StatusCode::NOT_FOUND, "404 page not found\n"),
     };
     Ok(resp)

@@ -15,6 +15,24 @@ pub fn metrics(state: &AppState) -> Response<Body> {
     )
 }
 
+/// `POST /-/reload`: 200 when the configuration was reloaded, 500 with the reason when it
+/// was rejected (the old one stays), 403 without `--web.enable-lifecycle`, as in Prometheus.
+pub async fn reload(state: &AppState) -> Response<Body> {
+    if !state.api.enable_lifecycle {
+        return response::text(StatusCode::FORBIDDEN, "Lifecycle API is not enabled.\n");
+    }
+    let Some(reloader) = state.reloader.get().cloned() else {
+        return response::not_ready();
+    };
+    match reloader.reload().await {
+        Ok(()) => response::text(StatusCode::OK, ""),
+        Err(e) => response::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        ),
+    }
+}
+
 pub fn ready(state: &AppState) -> Response<Body> {
     match state.db.get() {
         Some(_) => response::text(StatusCode::OK, "Strata is Ready.\n"),

@@ -13,6 +13,8 @@ mod range;
 mod selector;
 mod types;
 
+pub use types::{STALE_NAN_BITS, is_stale};
+
 #[cfg(test)]
 mod tests;
 

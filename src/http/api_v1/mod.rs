@@ -11,6 +11,7 @@ mod query;
 pub(super) mod render;
 mod series;
 mod status_api;
+mod targets;
 
 use super::{AppState, Body, BodyError, read_body, response};
 use hyper::body::Incoming;
@@ -166,6 +167,8 @@ enum Endpoint {
     Flags,
     Config,
     TsdbStatus,
+    Targets,
+    TargetsMetadata,
     DeleteSeries,
     CleanTombstones,
 }
@@ -185,6 +188,8 @@ impl Endpoint {
             "/api/v1/status/flags" => Endpoint::Flags,
             "/api/v1/status/config" => Endpoint::Config,
             "/api/v1/status/tsdb" => Endpoint::TsdbStatus,
+            "/api/v1/targets" => Endpoint::Targets,
+            "/api/v1/targets/metadata" => Endpoint::TargetsMetadata,
             "/api/v1/admin/tsdb/delete_series" => Endpoint::DeleteSeries,
             "/api/v1/admin/tsdb/clean_tombstones" => Endpoint::CleanTombstones,
             _ => Endpoint::LabelValues(label_values_name(path)?),
@@ -198,7 +203,9 @@ impl Endpoint {
             | Endpoint::RuntimeInfo
             | Endpoint::Flags
             | Endpoint::Config
-            | Endpoint::TsdbStatus => m == Method::GET,
+            | Endpoint::TsdbStatus
+            | Endpoint::Targets
+            | Endpoint::TargetsMetadata => m == Method::GET,
             Endpoint::LabelValues(_) => m == Method::GET,
             Endpoint::DeleteSeries | Endpoint::CleanTombstones => {
                 matches!(*m, Method::POST | Method::PUT)
@@ -267,6 +274,8 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::RuntimeInfo, db) => Ok(status_api::runtimeinfo(state, db.as_deref())),
         (Endpoint::Flags, _) => Ok(Reply::json(&state.api.flags)),
         (Endpoint::Config, _) => Ok(status_api::config(state)),
+        (Endpoint::Targets, _) => targets::targets(state, &params),
+        (Endpoint::TargetsMetadata, _) => targets::metadata(state, &params),
         (_, None) => return Some(response::not_ready()),
     };
     Some(match result {

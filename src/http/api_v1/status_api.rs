@@ -91,7 +91,16 @@ fn thread_count() -> usize {
 }
 
 pub(super) fn config(state: &AppState) -> Reply {
-    let yaml = state.api.config_yaml.as_deref().unwrap_or(DEFAULT_CONFIG);
+    let text = state
+        .config_text
+        .read()
+        .map(|t| t.clone())
+        .unwrap_or_default();
+    let yaml = if text.is_empty() {
+        DEFAULT_CONFIG
+    } else {
+        &text
+    };
     Reply::json(json!({ "yaml": yaml }))
 }
 

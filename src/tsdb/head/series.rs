@@ -5,7 +5,7 @@ use crate::appender::SampleError;
 use crate::tsdb::chunkenc::{self, Encoding, StrataAppender, TARGET_SAMPLES_PER_CHUNK};
 use crate::tsdb::querier::decode_range;
 use crate::tsdb::tombstones::Intervals;
-use promql::{Labels, SampleIterator};
+use promql::{Labels, STALE_NAN_BITS, SampleIterator};
 use std::sync::Mutex;
 
 /// A chunk that no longer takes samples.
@@ -129,7 +129,9 @@ impl SeriesData {
                 Err(SampleError::DuplicateTimestamp)
             };
         }
-        if lim.ooo_window <= 0 {
+        // A stale marker says a series ended; behind newer samples it would punch a gap into
+        // a live series (a scrape loop that stopped while its replacement already scraped).
+        if lim.ooo_window <= 0 || v.to_bits() == STALE_NAN_BITS {
             return Err(SampleError::OutOfOrder);
         }
         if t < self.maxt.saturating_sub(lim.ooo_window) {
