@@ -31,6 +31,17 @@ pub struct TargetGroup {
     pub source: String,
 }
 
+impl TargetGroup {
+    /// Each target's labels over the group's: the map [`super::populate_labels`] takes.
+    pub fn merged_targets(&self) -> impl Iterator<Item = BTreeMap<String, String>> + '_ {
+        self.targets.iter().map(|target| {
+            let mut merged = self.labels.clone();
+            merged.extend(target.iter().map(|(k, v)| (k.clone(), v.clone())));
+            merged
+        })
+    }
+}
+
 /// The label naming the file a group came from.
 pub const FILEPATH_LABEL: &str = "__meta_filepath";
 

@@ -345,6 +345,35 @@ fn default_scheme() -> String {
 }
 
 impl ScrapeConfig {
+    /// `static_configs` as target groups, with the sources Prometheus gives them (`"0"`,
+    /// `"1"`, ...). Empty addresses and label values are left out.
+    pub fn static_groups(&self) -> Vec<TargetGroup> {
+        self.static_configs
+            .iter()
+            .enumerate()
+            .map(|(i, sc)| TargetGroup {
+                targets: sc
+                    .targets
+                    .iter()
+                    .map(|t| {
+                        let mut labels = BTreeMap::new();
+                        if !t.is_empty() {
+                            labels.insert("__address__".to_string(), t.clone());
+                        }
+                        labels
+                    })
+                    .collect(),
+                labels: sc
+                    .labels
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                source: i.to_string(),
+            })
+            .collect()
+    }
+
     pub fn interval(&self) -> std::time::Duration {
         self.scrape_interval.unwrap_or_default().0
     }

@@ -96,8 +96,9 @@ pub struct RelabelConfig {
     pub source_labels: Vec<String>,
     #[serde(default = "default_separator")]
     pub separator: String,
-    /// The regex as written; matched anchored at both ends, `.` matching newlines.
-    #[serde(default = "default_regex")]
+    /// The regex as written; matched anchored at both ends, `.` matching newlines. Absent
+    /// is `(.*)`; an explicit null is the empty regex, as in Prometheus.
+    #[serde(default = "default_regex", deserialize_with = "null_is_empty")]
     pub regex: String,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub modulus: u64,
@@ -137,6 +138,9 @@ fn default_regex() -> String {
 }
 fn default_replacement() -> String {
     "$1".into()
+}
+fn null_is_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 fn is_zero(n: &u64) -> bool {
     *n == 0

@@ -389,3 +389,27 @@ fn scrape_config_files_are_appended() {
         "{e}"
     );
 }
+
+#[test]
+fn yaml_numbers_and_bools_read_as_strings() {
+    let cfg = parse_ok(
+        "global:\n  external_labels: {replica: 1}\nscrape_configs:\n  - job_name: 0123\n    static_configs: [{targets: [localhost:9090], labels: {port: 9100, on: true, empty: ''}}]\n    relabel_configs:\n      - {source_labels: [__tmp_hash], regex: 1, action: keep}\n",
+    );
+    assert_eq!(cfg.global.external_labels, ls(&[("replica", "1")]));
+    let sc = &cfg.scrape_configs[0];
+    assert_eq!(sc.job_name, "0123");
+    assert_eq!(sc.relabel_configs[0].regex, "1");
+    let groups = sc.static_groups();
+    assert_eq!(groups[0].source, "0");
+    // Empty label values are dropped: an empty label is an absent one.
+    assert_eq!(groups[0].labels, ls(&[("on", "true"), ("port", "9100")]));
+    let merged: Vec<_> = groups[0].merged_targets().collect();
+    assert_eq!(
+        merged,
+        vec![ls(&[
+            ("__address__", "localhost:9090"),
+            ("on", "true"),
+            ("port", "9100")
+        ])]
+    );
+}

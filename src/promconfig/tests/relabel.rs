@@ -248,6 +248,19 @@ fn relabel_rule_built_by_hand_compiles_on_first_use() {
 }
 
 #[test]
+fn relabel_null_regex_matches_only_empty() {
+    let rc = rule("{source_labels: [a], regex: ~, action: keep}");
+    assert_eq!(rc.regex, "");
+    let mut empty = BTreeMap::new();
+    assert!(crate::promconfig::relabel::process(
+        &mut empty,
+        std::slice::from_ref(&rc)
+    ));
+    let mut set = ls(&[("a", "x")]);
+    assert!(!crate::promconfig::relabel::process(&mut set, &[rc]));
+}
+
+#[test]
 fn relabel_regex_serializes_as_written() {
     let rc = rule("{source_labels: [a], regex: 'foo.*', target_label: b}");
     let yaml = serde_yaml_ng::to_string(&rc).expect("serializes");
