@@ -90,10 +90,19 @@ pub fn expand_patterns(files: &[String], base_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// One group as written in the file.
+/// One group as written in a JSON file; other keys are ignored, as Go's JSON decoding does.
+#[derive(Deserialize)]
+struct RawGroup {
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// One group as written in a YAML file, which Prometheus decodes strictly.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawGroup {
+struct StrictRawGroup {
     #[serde(default)]
     targets: Vec<String>,
     #[serde(default)]
@@ -115,7 +124,17 @@ pub fn read_file(path: &Path) -> Result<Vec<TargetGroup>, String> {
             if super::check::is_empty_document(&content) {
                 Vec::new()
             } else {
-                serde_yaml_ng::from_str(&content).map_err(|e| format!("{shown}: {e}"))?
+                let strict: Vec<Option<StrictRawGroup>> =
+                    serde_yaml_ng::from_str(&content).map_err(|e| format!("{shown}: {e}"))?;
+                strict
+                    .into_iter()
+                    .map(|g| {
+                        g.map(|g| RawGroup {
+                            targets: g.targets,
+                            labels: g.labels,
+                        })
+                    })
+                    .collect()
             }
         }
         other => return Err(format!("{shown}: unknown file extension {other:?}")),

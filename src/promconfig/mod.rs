@@ -4,6 +4,17 @@
 //! Field names, defaults and error texts follow Prometheus 3, so that a file Prometheus accepts
 //! loads here with the same meaning, and one it rejects is rejected with a message a Prometheus
 //! user recognizes.
+//!
+//! What a consumer may rely on after [`parse`] / [`Config::load`]:
+//! - every job's intervals, timeouts, limits and `scrape_protocols` are `Some`, inherited
+//!   from `global` as Prometheus does (a job's timeout defaults to the global timeout, capped
+//!   by the job's interval);
+//! - `scrape_configs` also holds the jobs of the files `scrape_config_files` matches;
+//! - every relative file path (rule files, `file_sd` patterns, TLS and credential files) is
+//!   joined onto the directory of the file that names it;
+//! - `bearer_token(_file)` has been folded into `authorization`; the `Authorization` header
+//!   to send comes from [`HttpClientConfig::auth_header`], read at call time;
+//! - relabel rules are validated and their regexes compiled.
 
 mod check;
 pub mod duration;

@@ -143,7 +143,7 @@ fn file_sd_reads_json_and_yaml() {
     let json = dir.path().join("a.json");
     std::fs::write(
         &json,
-        r#"[{"targets": ["h1:1", "h2:2"], "labels": {"env": "prod", "empty": ""}}, {"targets": ["h3:3"]}]"#,
+        r#"[{"targets": ["h1:1", "h2:2"], "labels": {"env": "prod", "empty": ""}, "extra": 1}, {"targets": ["h3:3"]}]"#,
     )
     .expect("write");
     let groups = crate::promconfig::file_sd::read_file(&json).expect("reads");
