@@ -144,7 +144,7 @@ impl ScrapeClient {
                 .client
                 .request(req)
                 .await
-                .map_err(|e| transport(describe_client_error(&e)))?;
+                .map_err(|e| transport(describe_client_error(&e, &uri)))?;
             let status = resp.status();
             if status.is_redirection() && self.follow_redirects {
                 if let Some(loc) = resp
@@ -212,11 +212,32 @@ fn status_text(s: StatusCode) -> String {
         .to_string()
 }
 
-/// The innermost cause of a client error: "connection refused" rather than hyper's wrapper.
-fn describe_client_error(e: &hyper_util::client::legacy::Error) -> String {
+/// The innermost cause of a client error, as Go words the common ones ("dial tcp
+/// 127.0.0.1:1: connect: connection refused"), so that `lastError` reads as in Prometheus.
+fn describe_client_error(e: &hyper_util::client::legacy::Error, uri: &Uri) -> String {
     let mut cur: &dyn std::error::Error = e;
     while let Some(next) = cur.source() {
         cur = next;
+    }
+    let addr = match (uri.host(), uri.port_u16()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) if uri.scheme_str() == Some("https") => format!("{h}:443"),
+        (Some(h), None) => format!("{h}:80"),
+        _ => String::new(),
+    };
+    if let Some(io) = cur.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind as K;
+        let what = match io.kind() {
+            K::ConnectionRefused => Some("connection refused"),
+            K::ConnectionReset => Some("connection reset by peer"),
+            K::TimedOut => Some("i/o timeout"),
+            K::HostUnreachable => Some("no route to host"),
+            K::NetworkUnreachable => Some("network is unreachable"),
+            _ => None,
+        };
+        if let Some(w) = what {
+            return format!("dial tcp {addr}: connect: {w}");
+        }
     }
     cur.to_string()
 }

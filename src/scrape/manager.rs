@@ -145,8 +145,10 @@ impl ScrapeManager {
                     for d in &pool.discovery {
                         d.abort();
                     }
+                    // Prometheus cancels a removed job's whole pool, and its loops write no
+                    // end-of-run stale markers; removed targets of a kept job do get them.
                     for (_, t) in pool.targets {
-                        t.handle.stop(Stop::Stale);
+                        t.handle.stop(Stop::Quiet);
                         inner.stopping.push(t.handle);
                     }
                 }

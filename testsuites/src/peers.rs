@@ -244,6 +244,14 @@ pub fn start_receiver(
             {
                 args.push("--graphite.listen-address=".to_string());
             }
+            // Without a configuration Strata scrapes itself; a receiver under test must hold
+            // only what the suite sends it, as the Prometheus receiver below does.
+            if !args.iter().any(|a| a.starts_with("--config.file")) {
+                let config = dir.join("receiver.yml");
+                std::fs::write(&config, "global:\n  scrape_interval: 1m\n")
+                    .map_err(|e| Error::io("writing receiver.yml", e))?;
+                args.push(format!("--config.file={}", config.display()));
+            }
             Server::spawn("strata", &strata_bin()?, args, port, dir, "/-/ready")
         }
         ReceiverKind::Prometheus => {

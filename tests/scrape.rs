@@ -1,0 +1,354 @@
+//! Scraping end to end inside one process: a server started with a `prometheus.yml`, a target
+//! served by the test whose answers the test controls, and the results read back through the
+//! query and targets APIs. The peer comparison against Prometheus is `testsuites/e2e_scrape`.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata::http::ApiOptions;
+use strata::reload::ConfigSource;
+use strata::server::Services;
+use strata::tsdb::DbOptions;
+use tokio::sync::oneshot;
+
+/// What the test target answers, and what it was asked.
+#[derive(Default)]
+struct TargetState {
+    status: u16,
+    body: String,
+    content_type: String,
+    gzip: bool,
+    last_accept: String,
+    last_timeout_header: String,
+    last_authorization: String,
+}
+
+async fn serve_target(state: Arc<Mutex<TargetState>>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let state = state.clone();
+                    async move {
+                        let mut s = state.lock().unwrap();
+                        let h = |n: &str| {
+                            req.headers()
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_string()
+                        };
+                        s.last_accept = h("accept");
+                        s.last_timeout_header = h("x-prometheus-scrape-timeout-seconds");
+                        s.last_authorization = h("authorization");
+                        let mut body = s.body.clone().into_bytes();
+                        let mut resp = Response::builder()
+                            .status(s.status)
+                            .header("content-type", s.content_type.clone());
+                        if s.gzip && h("accept-encoding").contains("gzip") {
+                            let mut enc = flate2::write::GzEncoder::new(
+                                Vec::new(),
+                                flate2::Compression::fast(),
+                            );
+                            enc.write_all(&body).unwrap();
+                            body = enc.finish().unwrap();
+                            resp = resp.header("content-encoding", "gzip");
+                        }
+                        Ok::<_, std::convert::Infallible>(
+                            resp.body(Full::new(Bytes::from(body))).unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+struct TestServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl TestServer {
+    async fn start(config: &Path, lifecycle: bool, data: &Path) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let api = ApiOptions {
+            enable_lifecycle: lifecycle,
+            ..ApiOptions::default()
+        };
+        let services = Services {
+            config: Some(ConfigSource {
+                path: Some(config.to_path_buf()),
+                default_text: String::new(),
+            }),
+            ..Services::default()
+        };
+        let task = tokio::spawn(strata::server::run_services(
+            listener,
+            DbOptions::new(data),
+            1 << 20,
+            api,
+            services,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        TestServer {
+            addr,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    async fn get(&self, path_and_query: &str) -> (StatusCode, String) {
+        self.call(hyper::Method::GET, path_and_query).await
+    }
+
+    async fn call(&self, method: hyper::Method, path_and_query: &str) -> (StatusCode, String) {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path_and_query}", self.addr))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        match client.request(req).await {
+            Ok(resp) => {
+                let status = resp.status();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
+        }
+    }
+
+    /// The instant-query result vector for `q` at the current time.
+    async fn query(&self, q: &str) -> Vec<Value> {
+        let enc: String = q
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let (status, body) = self.get(&format!("/api/v1/query?query={enc}")).await;
+        if status != StatusCode::OK {
+            return Vec::new();
+        }
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Polls `q` until `pred` holds for its result (at most 15 s; scrapes run every second).
+    async fn wait_for(&self, q: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let mut last = Vec::new();
+        for _ in 0..150 {
+            last = self.query(q).await;
+            if pred(&last) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{q}: condition not reached; last result {last:?}");
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+fn value_of(v: &Value) -> String {
+    v["value"][1].as_str().unwrap_or("").to_string()
+}
+
+fn config_for(target: SocketAddr, extra_job: &str) -> String {
+    format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  external_labels: {{dc: x}}\n\
+         scrape_configs:\n\
+         \x20 - job_name: app\n\
+         \x20   authorization: {{credentials: s3cret}}\n\
+         \x20   static_configs:\n\
+         \x20     - targets: ['{target}']\n\
+         \x20       labels: {{env: test}}\n\
+         \x20   metric_relabel_configs:\n\
+         \x20     - source_labels: [__name__]\n\
+         \x20       regex: 'dropped_.*'\n\
+         \x20       action: drop\n{extra_job}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scraped_samples_get_target_labels_and_go_stale_with_their_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Arc::new(Mutex::new(TargetState {
+        status: 200,
+        body: "# TYPE foo gauge\n# HELP foo A gauge.\nfoo{a=\"1\",job=\"inner\"} 5\n\
+               gone 1\ndropped_metric 7\n"
+            .into(),
+        content_type: "text/plain; version=0.0.4".into(),
+        gzip: true,
+        ..TargetState::default()
+    }));
+    let addr = serve_target(target.clone()).await;
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, config_for(addr, "")).unwrap();
+    let server = TestServer::start(&config, true, &dir.path().join("data")).await;
+
+    let foo = server.wait_for("foo", |r| r.len() == 1).await;
+    let labels = &foo[0]["metric"];
+    assert_eq!(labels["a"], "1");
+    assert_eq!(labels["env"], "test");
+    assert_eq!(labels["job"], "app");
+    assert_eq!(labels["exported_job"], "inner");
+    assert_eq!(labels["instance"], addr.to_string());
+    assert!(labels.get("dc").is_none(), "external labels are not stored");
+    assert_eq!(value_of(&foo[0]), "5");
+    assert!(server.query("dropped_metric").await.is_empty());
+    let up = server.wait_for("up", |r| r.len() == 1).await;
+    assert_eq!(value_of(&up[0]), "1");
+    let scraped = server.query("scrape_samples_scraped").await;
+    assert_eq!(value_of(&scraped[0]), "3");
+    let post = server.query("scrape_samples_post_metric_relabeling").await;
+    assert_eq!(value_of(&post[0]), "2");
+    {
+        let t = target.lock().unwrap();
+        assert!(
+            t.last_accept
+                .starts_with("application/openmetrics-text;version=1.0.0"),
+            "{}",
+            t.last_accept
+        );
+        assert_eq!(t.last_timeout_header, "0.9");
+        assert_eq!(t.last_authorization, "Bearer s3cret");
+    }
+
+    // The targets API and the per-target metadata.
+    let (status, body) = server.get("/api/v1/targets").await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let active = &v["data"]["activeTargets"][0];
+    assert_eq!(active["health"], "up");
+    assert_eq!(active["scrapePool"], "app");
+    assert_eq!(active["scrapeUrl"], format!("http://{addr}/metrics"));
+    assert_eq!(active["labels"]["env"], "test");
+    assert_eq!(active["discoveredLabels"]["__address__"], addr.to_string());
+    assert_eq!(active["scrapeInterval"], "1s");
+    let (status, body) = server
+        .get("/api/v1/targets/metadata?match_target=%7Bjob%3D%22app%22%7D&metric=foo")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"][0]["type"], "gauge");
+    assert_eq!(v["data"][0]["help"], "A gauge.");
+
+    // A series the target stops exposing is gone at the next scrape, not 5 minutes later.
+    target.lock().unwrap().body = "foo{a=\"1\",job=\"inner\"} 6\n".into();
+    server
+        .wait_for("foo", |r| r.len() == 1 && value_of(&r[0]) == "6")
+        .await;
+    assert!(server.query("gone").await.is_empty());
+
+    // A failing target: up 0, and its series are stale at once.
+    target.lock().unwrap().status = 500;
+    server
+        .wait_for("up", |r| r.len() == 1 && value_of(&r[0]) == "0")
+        .await;
+    assert!(server.query("foo").await.is_empty());
+    let (_, body) = server.get("/api/v1/targets").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let active = &v["data"]["activeTargets"][0];
+    assert_eq!(active["health"], "down");
+    assert_eq!(
+        active["lastError"],
+        "server returned HTTP status 500 Internal Server Error"
+    );
+
+    // It comes back.
+    target.lock().unwrap().status = 200;
+    server.wait_for("foo", |r| r.len() == 1).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_applies_good_configs_and_keeps_the_old_one_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Arc::new(Mutex::new(TargetState {
+        status: 200,
+        body: "m 1\n".into(),
+        content_type: "text/plain".into(),
+        ..TargetState::default()
+    }));
+    let addr = serve_target(target.clone()).await;
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, config_for(addr, "")).unwrap();
+    let server = TestServer::start(&config, true, &dir.path().join("data")).await;
+    server.wait_for("up", |r| r.len() == 1).await;
+
+    // A broken file is refused with Prometheus's status and the old jobs keep running.
+    std::fs::write(
+        &config,
+        "scrape_configs:\n  - job_name: a\n  - job_name: a\n",
+    )
+    .unwrap();
+    let (status, body) = server.call(hyper::Method::POST, "/-/reload").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.starts_with("failed to reload config: "), "{body}");
+    assert!(
+        body.contains("found multiple scrape configs with job name \"a\""),
+        "{body}"
+    );
+    let (_, metrics) = server.get("/metrics").await;
+    assert!(metrics.contains("\nstrata_config_last_reload_successful 0\n"));
+    let (_, targets) = server.get("/api/v1/targets").await;
+    assert!(targets.contains("\"scrapePool\":\"app\""));
+
+    // A second job appears after a good reload; the first keeps its series.
+    let extra = format!("  - job_name: second\n    static_configs:\n      - targets: ['{addr}']\n");
+    std::fs::write(&config, config_for(addr, &extra)).unwrap();
+    let (status, body) = server.call(hyper::Method::POST, "/-/reload").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.wait_for("m", |r| r.len() == 2).await;
+    let (_, metrics) = server.get("/metrics").await;
+    assert!(metrics.contains("\nstrata_config_last_reload_successful 1\n"));
+    let (_, cfg) = server.get("/api/v1/status/config").await;
+    assert!(cfg.contains("job_name: second"), "{cfg}");
+    assert!(!cfg.contains("s3cret"), "secrets are hidden: {cfg}");
+    server.stop().await;
+
+    // Without --web.enable-lifecycle the endpoint is refused, as Prometheus refuses it.
+    let server = TestServer::start(&config, false, &dir.path().join("data2")).await;
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..100 {
+        status = server.call(hyper::Method::POST, "/-/reload").await.0;
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server.stop().await;
+}
