@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod promconfig;
 pub mod reload;
+pub mod rules;
 pub mod scrape;
 pub mod server;
 pub mod tsdb;

@@ -1,0 +1,1 @@
+//! Prometheus rule files: the model, parsing and the checks `promtool check rules` makes.

@@ -1,0 +1,4 @@
+//! Recording and alerting rules from Prometheus rule files.
+
+pub mod file;
+pub mod template;

@@ -1,0 +1,1 @@
+//! Go text/template as Prometheus uses it in alert labels and annotations.
