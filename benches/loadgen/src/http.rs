@@ -129,6 +129,18 @@ impl Conn {
         self.round_trip(head.as_bytes(), body)
     }
 
+    /// `POST` of a plain text body (InfluxDB line protocol), as Telegraf sends it.
+    pub fn post_text(&mut self, body: &[u8]) -> io::Result<Response> {
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: strata-loadgen\r\nContent-Length: {}\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n",
+            self.url.path,
+            self.url.host,
+            body.len()
+        );
+        self.round_trip(head.as_bytes(), body)
+    }
+
     /// `GET` of the connection's URL.
     pub fn get(&mut self) -> io::Result<Response> {
         let head = format!(

@@ -12,14 +12,21 @@
 //! then waits (bounded) for the target to cut blocks and sums their `chunks/*` and `index` bytes
 //! against the samples their `meta.json` counts. Results go to stdout and, as `key=value` lines,
 //! to `--out`. Only loopback targets are accepted.
+//!
+//! `ingest` does the same for text protocols, for `benches/ingest_compare.sh`: one workload as
+//! InfluxDB line protocol or Graphite plaintext, against Strata, InfluxDB or carbon-cache, timed
+//! until the server reports every sample stored (see [`ingest`]).
 
 #[path = "../../common/mod.rs"]
 mod common;
 mod http;
+mod ingest;
 mod payload;
 mod proc;
 mod report;
 mod send;
+mod textload;
+mod textsend;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -33,7 +40,10 @@ const USAGE: &str = "usage:
       [--max-lag 5m] [--settle 15s] [--block-timeout 240s] [--label NAME] [--out FILE]
   strata-loadgen compare BASELINE_FILE[,FILE...] CANDIDATE_FILE[,FILE...]   (medians of runs)
   strata-loadgen wait-ready URL TIMEOUT          (until GET URL answers 200)
-  strata-loadgen payload-info [--series N] [--duration 6h] ...   (encode only, print sizes)";
+  strata-loadgen payload-info [--series N] [--duration 6h] ...   (encode only, print sizes)
+  strata-loadgen ingest ...   (line protocol or Graphite plaintext against one server; see below)
+  strata-loadgen ingest-compare PEER_FILE[,FILE...] STRATA_FILE[,FILE...]   (medians of runs)
+";
 
 #[derive(Debug)]
 struct Args {
@@ -464,11 +474,15 @@ fn main() {
         Some("payload-info") => parse_args(&argv[1..]).map(|a| {
             build_payloads(&a);
         }),
+        Some("ingest") => ingest::main(&argv[1..]),
+        Some("ingest-compare") if argv.len() == 3 => {
+            ingest::compare(&argv[1], &argv[2]).map(|t| print!("{t}"))
+        }
         Some("wait-ready") if argv.len() == 3 => wait_ready(&argv[1], &argv[2]),
         Some("compare") if argv.len() == 3 => {
             report::compare(&argv[1], &argv[2]).map(|t| print!("{t}"))
         }
-        _ => Err(USAGE.to_owned()),
+        _ => Err(format!("{USAGE}{}", ingest::USAGE)),
     };
     if let Err(e) = result {
         eprintln!("strata-loadgen: {e}");
