@@ -329,6 +329,69 @@ impl TlsConfig {
     }
 }
 
+/// PEM bytes for building a TLS client, as [`TlsConfig::material`] reads them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TlsMaterial {
+    /// CA certificates to trust instead of the system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Client certificate chain and its key; both or neither.
+    pub cert_pem: Option<Vec<u8>>,
+    pub key_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial")
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
+            .field("cert_pem", &self.cert_pem.as_ref().map(Vec::len))
+            .field("key_pem", &self.key_pem.as_ref().map(|_| "<secret>"))
+            .finish()
+    }
+}
+
+fn inline_or_file(
+    base_dir: &Path,
+    inline: Option<&str>,
+    file: &Option<String>,
+    what: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    if let Some(text) = inline.filter(|t| !t.is_empty()) {
+        return Ok(Some(text.as_bytes().to_vec()));
+    }
+    match file.as_deref().filter(|f| !f.is_empty()) {
+        None => Ok(None),
+        Some(f) => {
+            let path = base_dir.join(f);
+            std::fs::read(&path)
+                .map(Some)
+                .map_err(|e| format!("unable to load specified {what} {}: {e}", path.display()))
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The CA, certificate and key PEM, inline or read from their files now (relative paths
+    /// against `base_dir`). Read again whenever the client is rebuilt, so rotated files are
+    /// picked up.
+    pub fn material(&self, base_dir: &Path) -> Result<TlsMaterial, String> {
+        Ok(TlsMaterial {
+            ca_pem: inline_or_file(base_dir, self.ca.as_deref(), &self.ca_file, "CA cert")?,
+            cert_pem: inline_or_file(
+                base_dir,
+                self.cert.as_deref(),
+                &self.cert_file,
+                "client cert",
+            )?,
+            key_pem: inline_or_file(
+                base_dir,
+                self.key.as_ref().map(|k| k.0.as_str()),
+                &self.key_file,
+                "client key",
+            )?,
+        })
+    }
+}
+
 /// Standard base64 with padding, for the `Basic` header.
 fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -354,6 +417,33 @@ fn base64(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_material_reads_inline_and_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("ca.pem"), "CA").expect("write");
+        let tls = TlsConfig {
+            ca_file: Some("ca.pem".into()),
+            cert: Some("CERT".into()),
+            key: Some(Secret("KEY".into())),
+            ..TlsConfig::default()
+        };
+        let m = tls.material(dir.path()).expect("reads");
+        assert_eq!(m.ca_pem.as_deref(), Some(&b"CA"[..]));
+        assert_eq!(m.cert_pem.as_deref(), Some(&b"CERT"[..]));
+        assert_eq!(m.key_pem.as_deref(), Some(&b"KEY"[..]));
+        assert!(!format!("{m:?}").contains("KEY"));
+        let missing = TlsConfig {
+            ca_file: Some("nope.pem".into()),
+            ..TlsConfig::default()
+        };
+        let e = missing.material(dir.path()).expect_err("missing file");
+        assert!(e.starts_with("unable to load specified CA cert"), "{e}");
+        assert_eq!(
+            TlsConfig::default().material(dir.path()),
+            Ok(TlsMaterial::default())
+        );
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {

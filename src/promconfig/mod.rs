@@ -28,7 +28,7 @@ mod tests;
 
 pub use duration::PromDuration;
 pub use file_sd::{FileSdConfig, TargetGroup};
-pub use http_client::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig};
+pub use http_client::{Authorization, BasicAuth, HttpClientConfig, Secret, TlsConfig, TlsMaterial};
 pub use relabel::{Action, RelabelConfig};
 pub use targets::{Populated, populate_labels, public_labels, target_url};
 
