@@ -125,7 +125,7 @@ pub fn append_body(
         }
         let (labels, new) = match cache.get(&key) {
             Some(l) => (l, false),
-            None => match final_labels(&sample.label_pairs(), s) {
+            None => match final_labels(&normalized_pairs(sample, &parsed.families), s) {
                 Ok(l) => {
                     cache.insert(&key, l.clone());
                     (l, true)
@@ -215,16 +215,93 @@ fn update_metadata(
     }
 }
 
+/// The sample's labels with a classic histogram's `le` or a summary's `quantile` written as
+/// OpenMetrics floats (`1` → `1.0`), as Prometheus 3's parsers normalise them, so that a bucket
+/// is the same series whichever way a target spells it.
+fn normalized_pairs<'a>(
+    sample: &'a exposition::Sample<'_>,
+    families: &[exposition::Family],
+) -> Vec<(&'a str, std::borrow::Cow<'a, str>)> {
+    use compat::exposition::MetricType;
+    let kind = sample
+        .family
+        .and_then(|i| families.get(i))
+        .map(|f| f.metric_type);
+    let target = match kind {
+        Some(MetricType::Histogram) => "le",
+        Some(MetricType::Summary) => "quantile",
+        _ => "",
+    };
+    sample
+        .labels
+        .iter()
+        .map(|(n, v)| {
+            let v: std::borrow::Cow<'a, str> = if !target.is_empty() && n == target {
+                match v.parse::<f64>() {
+                    Ok(f) => openmetrics_float(f).into(),
+                    Err(_) => std::borrow::Cow::Borrowed(&**v),
+                }
+            } else {
+                std::borrow::Cow::Borrowed(&**v)
+            };
+            (&**n, v)
+        })
+        .collect()
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` with `.0` added to integers: Prometheus's
+/// `formatOpenMetricsFloat`.
+pub fn openmetrics_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if f == 0.0 {
+        // Go compares -0 equal to 0 here too.
+        return "0.0".into();
+    }
+    // Shortest round-trip digits and the decimal exponent, from Rust's `{:e}`.
+    let e = format!("{f:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let s = if !(-4..6).contains(&exp) {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{m}e{esign}{:02}", exp.abs())
+    } else if exp < 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    } else {
+        let int_len = exp as usize + 1;
+        if digits.len() > int_len {
+            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+        } else {
+            format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
+        }
+    };
+    if s.contains(['e', '.']) { s } else { s + ".0" }
+}
+
 /// The stored label set of a scraped series: target labels attached (Prometheus's
 /// `mutateSampleLabels`), then `metric_relabel_configs`; `None` when relabeling dropped it.
-pub fn final_labels(
-    scraped: &[(&str, &str)],
+pub fn final_labels<V: AsRef<str>>(
+    scraped: &[(&str, V)],
     s: &SampleSettings,
 ) -> Result<Option<SeriesLabels>, AppendError> {
     let mut lb: BTreeMap<String, String> = scraped
         .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .filter(|(_, v)| !v.as_ref().is_empty())
+        .map(|(n, v)| (n.to_string(), v.as_ref().to_string()))
         .collect();
     if s.honor_labels {
         for (n, v) in s.target_labels.iter() {

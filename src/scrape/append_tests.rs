@@ -353,3 +353,61 @@ fn report_series_carry_target_labels() {
     append_report_stale(&mut rec, &s.target_labels, 43, false);
     assert_eq!(rec.stale().len(), 5);
 }
+
+#[test]
+fn bucket_and_quantile_labels_are_normalised_as_prometheus_3_does() {
+    let cases = [
+        (1.0, "1.0"),
+        (0.0, "0.0"),
+        (0.25, "0.25"),
+        (2.5, "2.5"),
+        (10.0, "10.0"),
+        (100000.0, "100000.0"),
+        (1e6, "1e+06"),
+        (0.0001, "0.0001"),
+        (0.00001, "1e-05"),
+        (123456.5, "123456.5"),
+        (1234567.0, "1.234567e+06"),
+        (-1.0, "-1.0"),
+        (f64::INFINITY, "+Inf"),
+    ];
+    for (f, want) in cases {
+        assert_eq!(openmetrics_float(f), want, "{f}");
+    }
+    let body = "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\n\
+                # TYPE s summary\ns{quantile=\"0\"} 1\ns_sum 1\ns_count 1\n\
+                # TYPE g gauge\ng{le=\"1\"} 1\n";
+    let mut rec = Recorder::default();
+    scrape(&mut rec, &mut ScrapeCache::default(), &settings(), body, 1).unwrap();
+    let names: Vec<&str> = rec.samples.iter().map(|(s, _, _)| s.as_str()).collect();
+    assert!(names.contains(&"__name__=h_bucket,instance=h:9100,job=node,le=1.0"));
+    assert!(names.contains(&"__name__=h_bucket,instance=h:9100,job=node,le=+Inf"));
+    assert!(names.contains(&"__name__=s,instance=h:9100,job=node,quantile=0.0"));
+    // Only a histogram's `le` and a summary's `quantile` are touched.
+    assert!(names.contains(&"__name__=g,instance=h:9100,job=node,le=1"));
+}
+
+#[test]
+fn metric_relabeling_drops_and_rewrites() {
+    let cfg = crate::promconfig::parse(
+        "scrape_configs:\n  - job_name: j\n    metric_relabel_configs:\n\
+         \x20     - source_labels: [__name__]\n        regex: 'go_.*'\n        action: drop\n\
+         \x20     - regex: 'tmp'\n        action: labeldrop\n",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    let mut s = settings();
+    s.metric_relabel = cfg.scrape_configs[0].metric_relabel_configs.clone().into();
+    let mut rec = Recorder::default();
+    let c = scrape(
+        &mut rec,
+        &mut ScrapeCache::default(),
+        &s,
+        "go_goroutines 5\nkept{tmp=\"x\"} 1\n",
+        1,
+    )
+    .unwrap();
+    assert_eq!((c.scraped, c.post_relabel), (2, 1));
+    assert_eq!(rec.samples.len(), 1);
+    assert_eq!(rec.samples[0].0, "__name__=kept,instance=h:9100,job=node");
+}
