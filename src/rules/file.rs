@@ -1,1 +1,0 @@
-//! Prometheus rule files: the model, parsing and the checks `promtool check rules` makes.
