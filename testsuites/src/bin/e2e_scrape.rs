@@ -687,7 +687,6 @@ fn run() -> Result<bool> {
         &http,
         &prometheus,
         &strata,
-        side,
         ne.port,
         t_reload,
         i,
@@ -1159,12 +1158,12 @@ fn check_removed(
     http: &Http,
     prometheus: &Peer,
     strata: &Peer,
-    side: &str,
     ne_port: u16,
     t_reload: i64,
     interval_ms: i64,
     checks: &mut Checks,
 ) -> Result<()> {
+    let side = strata.proc.name();
     let removed = format!("{{job=\"node\", instance=\"localhost:{ne_port}\"}}");
     let kept = format!("up{{job=\"node\", instance=\"127.0.0.1:{ne_port}\"}}");
     // Prometheus passes a removed target through its discovery and scrape managers (each
