@@ -365,7 +365,7 @@ impl ScrapeConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScrapeConfigsFile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_default")]
     scrape_configs: Vec<ScrapeConfig>,
 }
 

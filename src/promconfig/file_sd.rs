@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSdConfig {
+    #[serde(default, deserialize_with = "super::null_default")]
     pub files: Vec<String>,
     #[serde(default = "default_refresh")]
     pub refresh_interval: PromDuration,
@@ -103,7 +104,7 @@ struct RawGroup {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StrictRawGroup {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_default")]
     targets: Vec<String>,
     #[serde(default)]
     labels: Option<BTreeMap<String, String>>,

@@ -39,7 +39,7 @@ pub struct HttpClientConfig {
     /// Moved to `authorization.credentials_file` by parsing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_file: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_default")]
     pub tls_config: TlsConfig,
     #[serde(default = "yes")]
     pub follow_redirects: bool,

@@ -57,15 +57,27 @@ pub struct ConfigError(pub String);
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub global: GlobalConfig,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub rule_files: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub scrape_config_files: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub alerting: AlertingConfig,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub scrape_configs: Vec<ScrapeConfig>,
     /// Sections Prometheus has that Strata does not act on; kept so that such a file loads, and
     /// each is logged once as ignored.
@@ -98,7 +110,11 @@ pub struct GlobalConfig {
     pub evaluation_interval: PromDuration,
     #[serde(default)]
     pub rule_query_offset: PromDuration,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub external_labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrape_protocols: Option<Vec<ScrapeProtocol>>,
@@ -179,6 +195,15 @@ fn default_evaluation_interval() -> PromDuration {
 }
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+/// A key present with nothing after it (`rule_files:` with every entry commented out, as in
+/// Prometheus's own example file) means the default, as in Go's YAML decoding.
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 fn is_false(b: &bool) -> bool {
     !*b
@@ -293,7 +318,11 @@ pub struct ScrapeConfig {
     pub metrics_path: String,
     #[serde(default = "default_scheme")]
     pub scheme: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub params: BTreeMap<String, Vec<String>>,
     #[serde(default = "yes")]
     pub enable_compression: bool,
@@ -335,13 +364,29 @@ pub struct ScrapeConfig {
     pub metric_name_escaping_scheme: Option<String>,
     #[serde(flatten)]
     pub http: HttpClientConfig,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub static_configs: Vec<StaticConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub file_sd_configs: Vec<FileSdConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub relabel_configs: Vec<RelabelConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub metric_relabel_configs: Vec<RelabelConfig>,
 }
 
@@ -397,9 +442,13 @@ impl ScrapeConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaticConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub targets: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -407,9 +456,17 @@ pub struct StaticConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertingConfig {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub alert_relabel_configs: Vec<RelabelConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_default"
+    )]
     pub alertmanagers: Vec<serde_yaml_ng::Value>,
 }
 

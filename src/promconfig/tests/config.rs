@@ -413,3 +413,37 @@ fn yaml_numbers_and_bools_read_as_strings() {
         ])]
     );
 }
+
+#[test]
+fn keys_left_empty_by_commented_out_entries_mean_defaults() {
+    // The shape of the example file Prometheus ships: sections whose entries are all
+    // commented out decode as null.
+    let cfg = parse_ok(
+        "global:
+  # scrape_interval: 15s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets:
+          # - alertmanager:9093
+rule_files:
+  # - first_rules.yml
+scrape_configs:
+  - job_name: prometheus
+    tls_config:
+    relabel_configs:
+    static_configs:
+      - targets: ['localhost:9090']
+        labels:
+",
+    );
+    assert_eq!(cfg.global.scrape_interval, PromDuration::from_secs(60));
+    assert_eq!(cfg.global.scrape_timeout, PromDuration::from_secs(10));
+    assert!(cfg.rule_files.is_empty());
+    let sc = &cfg.scrape_configs[0];
+    assert!(sc.relabel_configs.is_empty());
+    assert_eq!(
+        sc.static_configs[0].targets,
+        vec!["localhost:9090".to_string()]
+    );
+}
