@@ -83,6 +83,9 @@ struct Config {
     limit: Duration,
     receiver: ReceiverKind,
     mutation: Option<Mutation>,
+    /// Expect `le`/`quantile` values in OpenMetrics float form (`1` → `1.0`), as Prometheus 3
+    /// and Strata write them, where Prometheus 2.42 keeps the exposition's text.
+    om_floats: bool,
 }
 
 /// A deliberate difference given to the second server in the self-test, to prove the checks
@@ -102,11 +105,19 @@ impl Config {
         if interval < Duration::from_secs(1) {
             return Err(fail!("E2E_SCRAPE_INTERVAL must be at least 1s"));
         }
+        let receiver = ReceiverKind::from_env()?;
+        let om_floats = match env::string("E2E_SCRAPE_OM_FLOATS", "").as_str() {
+            "" => receiver == ReceiverKind::Strata,
+            "1" => true,
+            "0" => false,
+            other => return Err(fail!("E2E_SCRAPE_OM_FLOATS={other}: expected 0 or 1")),
+        };
         Ok(Config {
+            om_floats,
             warmup: env::duration("E2E_SCRAPE_DURATION", "75s")?,
             interval_ms: interval.as_millis() as i64,
             limit: env::duration("E2E_SCRAPE_LIMIT", "10m")?,
-            receiver: ReceiverKind::from_env()?,
+            receiver,
             mutation: match env::string("E2E_SCRAPE_MUTATION", "").as_str() {
                 "" => None,
                 "honor_labels" => Some(Mutation::HonorLabels),
@@ -524,6 +535,56 @@ fn judge(rule: Rule, s: f64, p: &[f64], timeout_s: f64) -> std::result::Result<(
     }
 }
 
+/// A float label value as Go's `fmt.Sprint` renders it, with `.0` added to integers: how
+/// Prometheus 3 rewrites `le` and `quantile`. Values that are not floats stay as they are.
+fn om_float(v: &str) -> String {
+    let Ok(f) = sp::parse_value(v) else {
+        return v.to_string();
+    };
+    if f.is_nan() {
+        return "NaN".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    let a = f.abs();
+    let s = if a != 0.0 && !(1e-4..1e21).contains(&a) {
+        // Go writes exponents with a sign and at least two digits: 1e-05, 1.5e+21.
+        let e = format!("{f:e}");
+        match e.split_once('e') {
+            Some((m, x)) => {
+                let (sign, digits) = x.strip_prefix('-').map_or(("+", x), |d| ("-", d));
+                format!("{m}e{sign}{digits:0>2}")
+            }
+            None => e,
+        }
+    } else {
+        format!("{f}")
+    };
+    if s.contains(['.', 'e']) || s.contains("Inf") || s == "NaN" {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// `l` with a histogram bucket's `le` or a summary's `quantile` in OpenMetrics float form.
+fn om_float_labels(l: &Labels, types: &BTreeMap<String, String>) -> Labels {
+    let name = label(l, "__name__");
+    let histogram = name
+        .strip_suffix("_bucket")
+        .and_then(|b| types.get(b))
+        .is_some_and(|t| t == "histogram");
+    let summary = types.get(name).is_some_and(|t| t == "summary");
+    let mut out = l.clone();
+    for (key, applies) in [("le", histogram), ("quantile", summary)] {
+        if let (true, Some(v)) = (applies, l.get(key)) {
+            out.insert(key.to_string(), om_float(v));
+        }
+    }
+    out
+}
+
 fn write_config(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
@@ -724,9 +785,28 @@ fn compare_at(
     checks: &mut Checks,
 ) -> Result<()> {
     let all = "{__name__=~\".+\"}";
+    let mut renamed = 0;
+    let mut expect = |l: Labels| -> Labels {
+        if !cfg.om_floats {
+            return l;
+        }
+        let e = om_float_labels(&l, types);
+        renamed += usize::from(e != l);
+        e
+    };
     let pv: BTreeMap<Labels, f64> = query_vector(http, &prometheus.base, all, t)?
         .into_iter()
+        .map(|(l, v)| (expect(l), v))
         .collect();
+    if cfg.om_floats {
+        checks.add(
+            "Prometheus 3 difference: le/quantile compared in OpenMetrics float form",
+            true,
+            format!(
+                "{renamed} of Prometheus 2.42's series rewritten (le=\"1\" -> le=\"1.0\") before comparing"
+            ),
+        );
+    }
     let sv: BTreeMap<Labels, f64> = query_vector(http, &strata.base, all, t)?
         .into_iter()
         .collect();
@@ -798,7 +878,17 @@ fn compare_at(
 
     // 3. and 4. values and sample counts against raw samples around T.
     let imax = cfg.interval_ms * 2;
-    let praw = raw_samples(http, &prometheus.base, 6 * imax, t + 3 * imax)?;
+    let praw: Raw = raw_samples(http, &prometheus.base, 6 * imax, t + 3 * imax)?
+        .into_iter()
+        .map(|(l, v)| {
+            let l = if cfg.om_floats {
+                om_float_labels(&l, types)
+            } else {
+                l
+            };
+            (l, v)
+        })
+        .collect();
     let sraw = raw_samples(http, &strata.base, 6 * imax, t + 3 * imax)?;
     let timeout_s = cfg.timeout_ms() as f64 / 1000.0;
     let mut per_rule: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
@@ -1287,4 +1377,26 @@ fn check_readded(
         first_lines(&diff, 20),
     );
     check_targets(http, prometheus, strata, side, None, 4, checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn om_floats_render_like_go() {
+        for (input, want) in [
+            ("1", "1.0"),
+            ("0.50", "0.5"),
+            ("0", "0.0"),
+            ("+Inf", "+Inf"),
+            ("0.05", "0.05"),
+            ("0.00001", "1e-05"),
+            ("2.5e21", "2.5e+21"),
+            ("100", "100.0"),
+            ("abc", "abc"),
+        ] {
+            assert_eq!(om_float(input), want, "{input}");
+        }
+    }
 }
