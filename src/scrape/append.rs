@@ -47,6 +47,19 @@ pub enum AppendError {
     InvalidLabels(String),
 }
 
+impl AppendError {
+    /// The `reason` label of `strata_target_scrapes_failed_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AppendError::ContentType(_) => "content_type",
+            AppendError::Parse(_) => "parse",
+            AppendError::SampleLimit => "sample_limit",
+            AppendError::LabelLimit(_) => "label_limit",
+            AppendError::NoName | AppendError::InvalidLabels(_) => "invalid_labels",
+        }
+    }
+}
+
 /// What one scrape produced, for the report series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -36,6 +36,19 @@ pub enum FetchError {
     Config(String),
 }
 
+impl FetchError {
+    /// The `reason` label of `strata_target_scrapes_failed_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            FetchError::Timeout { .. } => "timeout",
+            FetchError::Transport { .. } => "connection",
+            FetchError::Status(_) => "http_status",
+            FetchError::BodyTooLarge => "body_size_limit",
+            FetchError::Config(_) => "client_config",
+        }
+    }
+}
+
 /// The response of a successful scrape.
 #[derive(Debug)]
 pub struct Fetched {

@@ -3,10 +3,25 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+/// Why scrapes fail, as `strata_target_scrapes_failed_total{reason=...}` counts them.
+pub const FAILURE_REASONS: [&str; 11] = [
+    "connection",
+    "timeout",
+    "http_status",
+    "body_size_limit",
+    "client_config",
+    "content_type",
+    "parse",
+    "sample_limit",
+    "label_limit",
+    "invalid_labels",
+    "target_limit",
+];
+
 #[derive(Debug, Default)]
 pub struct ScrapeMetrics {
     pub scrapes: AtomicU64,
-    pub failed: AtomicU64,
+    pub failed: [AtomicU64; FAILURE_REASONS.len()],
     pub exceeded_sample_limit: AtomicU64,
     pub exceeded_label_limits: AtomicU64,
     pub out_of_order: AtomicU64,
@@ -22,20 +37,28 @@ pub struct ScrapeMetrics {
 }
 
 impl ScrapeMetrics {
+    pub fn inc_failed(&self, reason: &str) {
+        if let Some(i) = FAILURE_REASONS.iter().position(|r| *r == reason) {
+            self.failed[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     pub fn render(&self, out: &mut String) {
         let ld = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let series: [(&str, &str, &str, u64); 12] = [
+        let name = "strata_target_scrapes_failed_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Scrapes that failed (up 0), by reason.\n# TYPE {name} counter"
+        );
+        for (i, r) in FAILURE_REASONS.iter().enumerate() {
+            let _ = writeln!(out, "{name}{{reason=\"{r}\"}} {}", ld(&self.failed[i]));
+        }
+        let series: [(&str, &str, &str, u64); 11] = [
             (
                 "strata_target_scrapes_total",
                 "counter",
                 "Scrapes performed.",
                 ld(&self.scrapes),
-            ),
-            (
-                "strata_target_scrapes_failed_total",
-                "counter",
-                "Scrapes that failed (up 0).",
-                ld(&self.failed),
             ),
             (
                 "strata_target_scrapes_exceeded_sample_limit_total",

@@ -199,9 +199,9 @@ async fn run(
         };
         let started = Instant::now();
         let fetched = match &spec.forced_error {
-            Some(e) => Err(e.clone()),
+            Some(e) => Err((e.clone(), "target_limit")),
             None => tokio::select! {
-                r = client.fetch(&spec.url, spec.timeout) => r.map_err(|e| e.to_string()),
+                r = client.fetch(&spec.url, spec.timeout) => r.map_err(|e| (e.to_string(), e.reason())),
                 _ = stop.changed() => break,
             },
         };
@@ -310,7 +310,7 @@ fn store(
     app: &AppenderFactory,
     metrics: &ScrapeMetrics,
     cache: &mut ScrapeCache,
-    fetched: Result<super::client::Fetched, String>,
+    fetched: Result<super::client::Fetched, (String, &'static str)>,
     ts: i64,
     started: Instant,
 ) -> Result<(), String> {
@@ -336,7 +336,7 @@ fn store(
                     a.rollback();
                     a = app();
                     append::append_failed(&mut *a, cache, ts);
-                    (c, Some(e.to_string()))
+                    (c, Some((e.to_string(), e.reason())))
                 }
             }
         }
@@ -370,11 +370,14 @@ fn store(
         warn!(url = %spec.url, error = %e, "storing a scrape failed");
         return Err(format!("storing the scrape: {e}"));
     }
-    if let Some(e) = &err {
-        debug!(url = %spec.url, error = %e, "scrape failed");
-        metrics.failed.fetch_add(1, Ordering::Relaxed);
+    match err {
+        Some((e, reason)) => {
+            debug!(url = %spec.url, error = %e, "scrape failed");
+            metrics.inc_failed(reason);
+            Err(e)
+        }
+        None => Ok(()),
     }
-    err.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
