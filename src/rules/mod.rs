@@ -1,4 +1,5 @@
 //! Recording and alerting rules from Prometheus rule files.
 
+pub mod check;
 pub mod file;
 pub mod template;
