@@ -61,6 +61,9 @@ if [[ $BUILD == 1 ]]; then
     fi
 fi
 [[ -x $STRATA_BIN ]] || { log "no $STRATA_BIN"; exit 1; }
+# Others may rebuild target/release while this runs: every Strata run uses this one copy.
+cp "$STRATA_BIN" "$WORK/strata"
+STRATA_BIN=$WORK/strata
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -137,8 +140,14 @@ bind-address = "127.0.0.1:$rpc"
 EOF
     "$INFLUXD_BIN" run -config "$WORK/influxdb.conf" >"$WORK/$name.log" 2>&1 &
     SERVER_PID=$!
-    "$LOADGEN" wait-ready "http://127.0.0.1:$http/ping?verbose=true" 60s
-    curl -sf -m 10 -XPOST "http://127.0.0.1:$http/query" --data-urlencode "q=CREATE DATABASE bench" >/dev/null
+    # Ready when it answers a query: creating the database is that query (bounded, 60 s).
+    local i
+    for i in $(seq 1 600); do
+        curl -sf -m 5 -XPOST "http://127.0.0.1:$http/query" --data-urlencode "q=CREATE DATABASE bench" >/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
 }
 
 start_carbon() {
@@ -236,6 +245,7 @@ run_one() {
     stop_server
     [[ $KEEP == 1 ]] || rm -rf "$data"
 }
+trap 'stop_server; [[ $KEEP == 1 ]] || rm -f "$WORK/strata"' EXIT
 
 peer_of() { case $1 in influx) echo influxd ;; graphite) echo carbon ;; esac; }
 
