@@ -1,0 +1,476 @@
+//! Prometheus's template functions (prometheus/template/template.go), in alert-template mode.
+
+use std::collections::BTreeMap;
+
+use super::exec::Exec;
+use super::funcs::{ArgError, ArgVal, P, check, query_escape, str_arg};
+use super::gofmt::float_4g;
+use super::value::{Sample, Value, time_string};
+
+pub(crate) const FUNCS: &[&str] = &[
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "args",
+    "reReplaceAll",
+    "safeHtml",
+    "match",
+    "title",
+    "toUpper",
+    "toLower",
+    "graphLink",
+    "tableLink",
+    "sortByLabel",
+    "stripPort",
+    "stripDomain",
+    "humanize",
+    "humanize1024",
+    "humanizeDuration",
+    "humanizePercentage",
+    "humanizeTimestamp",
+    "toTime",
+    "pathPrefix",
+    "externalURL",
+    "parseDuration",
+];
+
+fn sample<'v>(a: &'v ArgVal<'_>) -> &'v Sample {
+    match &a.v {
+        Value::Sample(s) => s,
+        // check() has rejected everything else.
+        _ => unreachable_sample(),
+    }
+}
+
+fn unreachable_sample() -> &'static Sample {
+    static EMPTY: std::sync::OnceLock<Sample> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Sample {
+        labels: BTreeMap::new(),
+        value: 0.0,
+    })
+}
+
+/// Why a call failed: its arguments do not fit, or the function returned an error.
+pub(crate) enum CallError {
+    Args(ArgError),
+    Call(String),
+}
+
+pub(crate) fn call(
+    ex: &mut Exec<'_, '_>,
+    name: &str,
+    args: &mut [ArgVal<'_>],
+) -> Result<Value, CallError> {
+    check_sig(name, args).map_err(CallError::Args)?;
+    run(ex, name, args).map_err(CallError::Call)
+}
+
+fn check_sig(name: &str, args: &mut [ArgVal<'_>]) -> Result<(), ArgError> {
+    let sig: (&[P], bool) = match name {
+        "query" | "title" | "toUpper" | "toLower" | "graphLink" | "tableLink" | "stripPort"
+        | "stripDomain" | "parseDuration" | "safeHtml" => (&[P::Str], false),
+        "first" => (&[P::Vector], false),
+        "label" => (&[P::Str, P::Sample], false),
+        "value" | "strvalue" => (&[P::Sample], false),
+        "args" => (&[], true),
+        "reReplaceAll" => (&[P::Str, P::Str, P::Str], false),
+        "match" => (&[P::Str, P::Str], false),
+        "sortByLabel" => (&[P::Str, P::Vector], false),
+        "pathPrefix" | "externalURL" => (&[], false),
+        _ => (&[P::Any], false),
+    };
+    check(name, sig.0, sig.1, args)
+}
+
+fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, String> {
+    let s = |i: usize| str_arg(&args[i]);
+    Ok(match name {
+        "query" => {
+            let Some(q) = ex.env().querier else {
+                return Err("no querier available for templates".into());
+            };
+            let rows = q.query(&s(0), ex.env().ts_ms)?;
+            Value::Vector(
+                rows.into_iter()
+                    .map(|r| Sample {
+                        labels: r.labels,
+                        value: r.value,
+                    })
+                    .collect(),
+            )
+        }
+        "first" => match &args[0].v {
+            Value::Vector(v) if !v.is_empty() => Value::Sample(Box::new(v[0].clone())),
+            _ => return Err("first() called on vector with no elements".into()),
+        },
+        "label" => Value::Str(
+            sample(&args[1])
+                .labels
+                .get(&s(0))
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        "value" => Value::Float(sample(&args[0]).value),
+        "strvalue" => Value::Str(
+            sample(&args[0])
+                .labels
+                .get("__value__")
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        "args" => Value::Map(
+            args.iter()
+                .enumerate()
+                .map(|(i, a)| (format!("arg{i}"), a.v.clone()))
+                .collect(),
+        ),
+        "reReplaceAll" => {
+            let re = compile(&s(0))?;
+            Value::Str(re.replace_all(&s(2), s(1).as_str()).into_owned())
+        }
+        "match" => {
+            let p = s(0);
+            let re = regex::Regex::new(&p)
+                .map_err(|e| format!("error parsing regexp: {}", re_msg(&p, &e)))?;
+            Value::Bool(re.is_match(&s(1)))
+        }
+        "safeHtml" => Value::Str(s(0)),
+        "title" => Value::Str(title(&s(0))),
+        "toUpper" => Value::Str(s(0).to_uppercase()),
+        "toLower" => Value::Str(s(0).to_lowercase()),
+        "graphLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=0", query_escape(&s(0)))),
+        "tableLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=1", query_escape(&s(0)))),
+        "sortByLabel" => {
+            let Value::Vector(mut v) = args[1].v.clone() else {
+                return Err("unreachable".into());
+            };
+            let l = s(0);
+            // Stable, by the label's value (missing sorts as "").
+            v.sort_by(|a, b| {
+                let x = a.labels.get(&l).map(String::as_str).unwrap_or("");
+                let y = b.labels.get(&l).map(String::as_str).unwrap_or("");
+                x.cmp(y)
+            });
+            Value::Vector(v)
+        }
+        "stripPort" => Value::Str(match split_host_port(&s(0)) {
+            Some((h, _)) => h,
+            None => s(0),
+        }),
+        "stripDomain" => Value::Str(strip_domain(&s(0))),
+        "humanize" => Value::Str(humanize(to_float(&args[0].v)?)),
+        "humanize1024" => Value::Str(humanize1024(to_float(&args[0].v)?)),
+        "humanizeDuration" => Value::Str(humanize_duration(to_float(&args[0].v)?)),
+        "humanizePercentage" => Value::Str(format!("{}%", float_4g(to_float(&args[0].v)? * 100.0))),
+        "humanizeTimestamp" => {
+            let v = to_float(&args[0].v)?;
+            if v.is_nan() || v.is_infinite() {
+                Value::Str(float_4g(v))
+            } else {
+                Value::Str(time_string(to_time(v)?))
+            }
+        }
+        "toTime" => Value::Time(to_time(to_float(&args[0].v)?)?),
+        "pathPrefix" => Value::Str(url_path(ex.external_url())),
+        "externalURL" => Value::Str(ex.external_url().to_string()),
+        "parseDuration" => Value::Float(parse_duration(&s(0))?),
+        _ => return Err(format!("function {name:?} not defined")),
+    })
+}
+
+/// regexp.MustCompile's panic, as text/template reports a panicking function.
+fn compile(p: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(p).map_err(|e| {
+        format!(
+            "regexp: Compile({}): error parsing regexp: {}",
+            go_quote(p),
+            re_msg(p, &e)
+        )
+    })
+}
+
+fn go_quote(p: &str) -> String {
+    if p.contains('`') {
+        super::gofmt::quote(p)
+    } else {
+        format!("`{p}`")
+    }
+}
+
+/// Go's wording for the common regexp syntax errors; the regex crate's otherwise.
+fn re_msg(p: &str, e: &regex::Error) -> String {
+    let s = e.to_string();
+    let last = s
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let last = last.trim_start_matches("error: ");
+    if last.contains("unclosed group") {
+        format!("missing closing ): `{p}`")
+    } else if last.contains("unopened group") {
+        format!("unexpected ): `{p}`")
+    } else if last.contains("unclosed character class") {
+        let from = p.rfind('[').unwrap_or(0);
+        format!("missing closing ]: `{}`", &p[from..])
+    } else if last.contains("incomplete escape") {
+        "trailing backslash at end of expression: ``".to_string()
+    } else {
+        last.to_string()
+    }
+}
+
+/// Prometheus's convertToFloat: floats, ints and numeric strings.
+fn to_float(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Int(i) => Ok(*i as f64),
+        Value::Str(s) => parse_go_float(s).ok_or_else(|| {
+            format!(
+                "strconv.ParseFloat: parsing {}: invalid syntax",
+                super::gofmt::quote(s)
+            )
+        }),
+        Value::Nil => Err("can't convert <nil> to float".into()),
+        v => Err(format!("can't convert {} to float", v.type_name())),
+    }
+}
+
+/// strconv.ParseFloat(s, 64) for decimal input and Go's spellings of infinities and NaN.
+fn parse_go_float(s: &str) -> Option<f64> {
+    let body = s.trim_start_matches(['+', '-']);
+    let neg = s.starts_with('-');
+    let special = match body.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => Some(f64::INFINITY),
+        "nan" if body.len() == s.len() => Some(f64::NAN),
+        _ => None,
+    };
+    if let Some(f) = special {
+        return Some(if neg { -f } else { f });
+    }
+    if s.len() - body.len() > 1
+        || body.is_empty()
+        || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn to_time(v: f64) -> Result<i64, String> {
+    if v.is_nan() || v.is_infinite() {
+        return Err("value is NaN or Inf".into());
+    }
+    let ns = v * 1e9;
+    if ns > i64::MAX as f64 || ns < i64::MIN as f64 {
+        return Err(format!(
+            "{} cannot be represented as a nanoseconds timestamp since it overflows int64",
+            super::gofmt::float_v(v)
+        ));
+    }
+    Ok(ns as i64)
+}
+
+fn humanize(mut v: f64) -> String {
+    if v == 0.0 || v.is_nan() || v.is_infinite() {
+        return float_4g(v);
+    }
+    let mut prefix = "";
+    if v.abs() >= 1.0 {
+        for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
+            if v.abs() < 1000.0 {
+                break;
+            }
+            prefix = p;
+            v /= 1000.0;
+        }
+    } else {
+        for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+            if v.abs() >= 1.0 {
+                break;
+            }
+            prefix = p;
+            v *= 1000.0;
+        }
+    }
+    format!("{}{prefix}", float_4g(v))
+}
+
+fn humanize1024(mut v: f64) -> String {
+    if v.abs() <= 1.0 || v.is_nan() || v.is_infinite() {
+        return float_4g(v);
+    }
+    let mut prefix = "";
+    for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
+        if v.abs() < 1024.0 {
+            break;
+        }
+        prefix = p;
+        v /= 1024.0;
+    }
+    format!("{}{prefix}", float_4g(v))
+}
+
+fn humanize_duration(mut v: f64) -> String {
+    if v.is_nan() || v.is_infinite() {
+        return float_4g(v);
+    }
+    if v == 0.0 {
+        return format!("{}s", float_4g(v));
+    }
+    if v.abs() >= 1.0 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        v = v.abs();
+        // Go's int64(v) saturates differently on overflow; durations that long are not useful.
+        let t = v as i64;
+        let (secs, mins, hours, days) = (t % 60, (t / 60) % 60, (t / 3600) % 24, t / 86_400);
+        if days != 0 {
+            return format!("{sign}{days}d {hours}h {mins}m {secs}s");
+        }
+        if hours != 0 {
+            return format!("{sign}{hours}h {mins}m {secs}s");
+        }
+        if mins != 0 {
+            return format!("{sign}{mins}m {secs}s");
+        }
+        return format!("{sign}{}s", float_4g(v));
+    }
+    let mut prefix = "";
+    for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+        if v.abs() >= 1.0 {
+            break;
+        }
+        prefix = p;
+        v *= 1000.0;
+    }
+    format!("{}{prefix}s", float_4g(v))
+}
+
+/// strings.Title-like: upper-cases the first letter of each word, leaves the rest alone.
+fn title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_letter = false;
+    for c in s.chars() {
+        if !prev_letter && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev_letter = c.is_alphanumeric() || c == '_';
+    }
+    out
+}
+
+/// net.SplitHostPort: `host:port` or `[v6]:port`.
+fn split_host_port(s: &str) -> Option<(String, String)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':')?;
+        if port.contains([':', '[', ']']) || host.contains('[') {
+            return None;
+        }
+        return Some((host.to_string(), port.to_string()));
+    }
+    let i = s.rfind(':')?;
+    let (host, port) = (&s[..i], &s[i + 1..]);
+    if host.contains([':', '[', ']']) || port.contains(['[', ']']) {
+        return None;
+    }
+    Some((host.to_string(), port.to_string()))
+}
+
+fn strip_domain(s: &str) -> String {
+    let (host, port) = split_host_port(s).unwrap_or_else(|| (s.to_string(), String::new()));
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return s.to_string();
+    }
+    let short = host.split('.').next().unwrap_or("").to_string();
+    if port.is_empty() {
+        return short;
+    }
+    if short.contains(':') {
+        format!("[{short}]:{port}")
+    } else {
+        format!("{short}:{port}")
+    }
+}
+
+/// The path of a URL (`url.URL.Path`), with percent-escapes decoded.
+fn url_path(u: &str) -> String {
+    let rest = match u.split_once("://") {
+        Some((_, r)) => r.find('/').map(|i| &r[i..]).unwrap_or(""),
+        None => u,
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    percent_decode(path)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Prometheus's model.ParseDuration, in seconds.
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let bad = || format!("not a valid duration string: {}", super::gofmt::quote(s));
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if s == "0" {
+        return Ok(0.0);
+    }
+    const UNITS: [(&str, u64); 8] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+        ("", 0),
+    ];
+    let mut rest = s;
+    let mut next_unit = 0usize;
+    let mut total_ms: u64 = 0;
+    while !rest.is_empty() {
+        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return Err(bad());
+        }
+        let num: u64 = rest[..n].parse().map_err(|_| bad())?;
+        rest = &rest[n..];
+        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let Some(idx) = UNITS[..7].iter().position(|(u, _)| *u == unit) else {
+            return Err(bad());
+        };
+        // Units must appear in decreasing order, each at most once.
+        if idx < next_unit {
+            return Err(bad());
+        }
+        next_unit = idx + 1;
+        total_ms = num
+            .checked_mul(UNITS[idx].1)
+            .and_then(|v| total_ms.checked_add(v))
+            .filter(|v| *v <= i64::MAX as u64 / 1_000_000)
+            .ok_or_else(|| "duration out of range".to_string())?;
+    }
+    Ok(total_ms as f64 / 1000.0)
+}
