@@ -23,13 +23,32 @@ pub(super) fn is_empty_document(yaml: &str) -> bool {
     yaml.trim().is_empty() || matches!(serde_yaml_ng::from_str::<Value>(yaml), Ok(Value::Null))
 }
 
+/// Decodes a document, first rejecting service discoveries Strata lacks. Documents using
+/// `<<: *anchor` merge keys, which Go's YAML honours, are merged as a tree first (their errors
+/// then carry no line numbers); all others decode straight from the text.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, ConfigError> {
+    reject_unsupported(yaml)?;
+    if yaml.contains("<<:")
+        && let Ok(mut tree) = serde_yaml_ng::from_str::<Value>(yaml)
+    {
+        tree.apply_merge().map_err(|e| err(e.to_string()))?;
+        check_tree(&tree)?;
+        return serde_yaml_ng::from_value(tree).map_err(|e| err(e.to_string()));
+    }
+    serde_yaml_ng::from_str(yaml).map_err(|e| err(e.to_string()))
+}
+
 /// Names a service discovery Strata lacks (`kubernetes_sd_configs`, ...) instead of letting
 /// it fail as an unknown field.
 pub(super) fn reject_unsupported(yaml: &str) -> Result<(), ConfigError> {
     // A document that does not decode is reported by the typed decoding, with its position.
-    let Ok(doc) = serde_yaml_ng::from_str::<Value>(yaml) else {
-        return Ok(());
-    };
+    match serde_yaml_ng::from_str::<Value>(yaml) {
+        Ok(doc) => check_tree(&doc),
+        Err(_) => Ok(()),
+    }
+}
+
+fn check_tree(doc: &Value) -> Result<(), ConfigError> {
     let seq = |v: Option<&Value>| v.and_then(Value::as_sequence).cloned().unwrap_or_default();
     for sc in seq(doc.get("scrape_configs")) {
         check_sd_keys(&sc)?;
@@ -440,13 +459,12 @@ impl Config {
                 let shown = absolute(&file).display().to_string();
                 let file_err = |e: String| err(format!("{shown:?}: {e}"));
                 let text = std::fs::read_to_string(&file).map_err(|e| file_err(e.to_string()))?;
-                reject_unsupported(&text).map_err(|e| file_err(e.0))?;
                 let parsed: ScrapeConfigsFile = if is_empty_document(&text) {
                     ScrapeConfigsFile {
                         scrape_configs: Vec::new(),
                     }
                 } else {
-                    serde_yaml_ng::from_str(&text).map_err(|e| file_err(e.to_string()))?
+                    decode(&text).map_err(|e| file_err(e.0))?
                 };
                 let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
                 for mut sc in parsed.scrape_configs {

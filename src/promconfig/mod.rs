@@ -476,8 +476,7 @@ pub fn parse(yaml: &str, base_dir: &Path) -> Result<Config, ConfigError> {
     let mut cfg: Config = if check::is_empty_document(yaml) {
         Config::default()
     } else {
-        check::reject_unsupported(yaml)?;
-        serde_yaml_ng::from_str(yaml).map_err(|e| ConfigError(e.to_string()))?
+        check::decode(yaml)?
     };
     cfg.base_dir = base_dir.to_path_buf();
     cfg.fill_defaults_and_check()?;

@@ -447,3 +447,28 @@ scrape_configs:
         vec!["localhost:9090".to_string()]
     );
 }
+
+#[test]
+fn yaml_merge_keys_apply_as_in_go() {
+    let cfg = parse_ok(
+        "scrape_configs:
+  - &base
+    job_name: a
+    scrape_interval: 30s
+    metrics_path: /m
+  - <<: *base
+    job_name: b
+",
+    );
+    let b = &cfg.scrape_configs[1];
+    assert_eq!(b.job_name, "b");
+    assert_eq!(b.metrics_path, "/m");
+    assert_eq!(b.interval(), std::time::Duration::from_secs(30));
+    let e = parse_err(
+        "scrape_configs:\n  - &k {job_name: a, kubernetes_sd_configs: []}\n  - {<<: *k, job_name: b}\n",
+    );
+    assert!(
+        e.contains("Strata does not support kubernetes_sd_configs"),
+        "{e}"
+    );
+}
