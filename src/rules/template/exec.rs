@@ -261,6 +261,15 @@ impl<'a, 'e> Exec<'a, 'e> {
     pub(crate) fn pipe(&mut self, p: &Pipe, dot: &Value) -> R<Value> {
         let v = self.pipe_value(p, dot)?;
         if let Some(first) = p.decl.first() {
+            if p.is_assign && !self.vars.iter().any(|(n, _)| n == first) {
+                // Go reports this at the last node it evaluated.
+                let last = p
+                    .cmds
+                    .last()
+                    .map(|c| (c.arg_pos[0], arg_string(&c.args[0])));
+                let (pos, ctx) = last.unwrap_or((p.pos, String::new()));
+                return Err(self.fail(pos, ctx, format!("undefined variable: {first}")));
+            }
             self.set_var(first, v.clone(), p.is_assign);
         }
         Ok(v)

@@ -21,7 +21,9 @@ pub(crate) enum Tok {
     Var(String),
     Dot,
     Str(String),
-    Char(i64),
+    CharConst(i64),
+    /// A printable ASCII character that is not part of the syntax (the parser rejects it).
+    Char(char),
     Number(String),
     Pipe,
     LParen,
@@ -200,13 +202,8 @@ fn lex_action(src: &str, mut i: usize, toks: &mut Vec<Token>) -> Result<(usize, 
                 i += 1;
             }
             ')' => {
-                parens -= 1;
-                if parens < 0 {
-                    return Err(LexError {
-                        msg: "unexpected right paren".into(),
-                        pos: i,
-                    });
-                }
+                // An unmatched one is the parser's to report, as Go's parser does.
+                parens = (parens - 1).max(0);
                 push(toks, Tok::RParen);
                 i += 1;
             }
@@ -227,7 +224,7 @@ fn lex_action(src: &str, mut i: usize, toks: &mut Vec<Token>) -> Result<(usize, 
             }
             '\'' => {
                 let (s, n) = lex_char(rest, i)?;
-                push(toks, Tok::Char(s));
+                push(toks, Tok::CharConst(s));
                 i += n;
             }
             '$' => {
@@ -271,9 +268,13 @@ fn lex_action(src: &str, mut i: usize, toks: &mut Vec<Token>) -> Result<(usize, 
                 push(toks, Tok::Ident(rest[..n].to_string()));
                 i += n;
             }
+            c if c.is_ascii_graphic() => {
+                push(toks, Tok::Char(c));
+                i += 1;
+            }
             c => {
                 return Err(LexError {
-                    msg: format!("bad character U+{:04X} '{c}'", c as u32),
+                    msg: format!("unrecognized character in action: U+{:04X} '{c}'", c as u32),
                     pos: i,
                 });
             }
@@ -374,9 +375,14 @@ fn lex_char(rest: &str, pos: usize) -> Result<(i64, usize), LexError> {
         (c as i64, j + c.len_utf8())
     };
     if rest[used..].starts_with('\'') {
-        Ok((val, used + 1))
-    } else {
-        Err(err())
+        return Ok((val, used + 1));
+    }
+    match rest[1..].find('\'') {
+        Some(end) => Err(LexError {
+            msg: format!("malformed character constant: {}", &rest[..end + 2]),
+            pos,
+        }),
+        None => Err(err()),
     }
 }
 

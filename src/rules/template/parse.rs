@@ -376,6 +376,9 @@ impl Parser {
                         is_assign = true;
                         break;
                     }
+                    Tok::Comma if ctx == "range" && names.len() == 2 => {
+                        return Err(err("too many declarations in range", pos));
+                    }
                     Tok::Comma if ctx == "range" && names.len() == 1 => {
                         self.i += 1;
                         match self.next_non_space() {
@@ -396,11 +399,8 @@ impl Parser {
                 if names.len() == 2 && is_assign {
                     return Err(err("too many declarations in command", pos));
                 }
-                if is_assign {
-                    if !self.vars.contains(&names[0]) {
-                        return Err(err(format!("undefined variable {:?}", names[0]), pos));
-                    }
-                } else {
+                // Assigning to an undeclared variable fails only when executed, as in Go.
+                if !is_assign {
                     self.vars.extend(names.iter().cloned());
                 }
                 decl = names;
@@ -445,6 +445,9 @@ impl Parser {
             self.skip_space();
             match self.peek() {
                 Tok::RightDelim | Tok::RParen => break,
+                Tok::Pipe if args.is_empty() => {
+                    return Err(err("unexpected \"|\" in command", self.pos()));
+                }
                 Tok::Pipe => {
                     self.i += 1;
                     break;
@@ -512,7 +515,7 @@ impl Parser {
                 return Ok(Arg::Var(v, fs));
             }
             Tok::Str(s) => Arg::Str(s),
-            Tok::Char(c) => Arg::Number(format!("{c}"), Num::Int(c)),
+            Tok::CharConst(c) => Arg::Number(format!("{c}"), Num::Int(c)),
             Tok::Number(t) => Arg::Number(
                 t.clone(),
                 parse_number(&t)
@@ -527,17 +530,21 @@ impl Parser {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),
                 "nil" => Arg::Nil,
+                k if KEYWORDS.contains(&k) => {
+                    return Err(err(format!("unexpected <{k}> in command"), pos));
+                }
                 n if funcs::is_defined(n) => Arg::Func(name),
                 _ => return Err(err(format!("function {name:?} not defined"), pos)),
             },
-            t => return Err(err(format!("unexpected {} in operand", describe(&t)), pos)),
+            t => return Err(err(format!("unexpected {} in command", describe(&t)), pos)),
         };
         if let Tok::Field(_) = self.peek() {
             if matches!(
                 arg,
                 Arg::Dot | Arg::Nil | Arg::Bool(_) | Arg::Number(..) | Arg::Str(_)
             ) {
-                return Err(err("unexpected . after term", self.pos()));
+                let term = super::gofmt::quote(&super::exec::arg_string(&arg));
+                return Err(err(format!("unexpected . after term {term}"), self.pos()));
             }
         }
         Ok(arg)
@@ -589,24 +596,41 @@ fn parse_number(t: &str) -> Option<Num> {
     Some(Num::Float(if neg { -f } else { f }))
 }
 
+const KEYWORDS: &[&str] = &[
+    "block", "break", "continue", "define", "else", "end", "if", "range", "nil", "template", "with",
+];
+
+/// Go's item String(): keywords in angle brackets, other tokens quoted.
 fn describe(t: &Tok) -> String {
+    let q = |s: &str| {
+        if s.len() > 10 {
+            let mut cut = 10;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}...", super::gofmt::quote(&s[..cut]))
+        } else {
+            super::gofmt::quote(s)
+        }
+    };
     match t {
-        Tok::Text(_) => "text".into(),
-        Tok::LeftDelim => "\"{{\"".into(),
-        Tok::RightDelim => "\"}}\"".into(),
-        Tok::Space => "space".into(),
-        Tok::Ident(s) | Tok::Number(s) => format!("<{s}>"),
-        Tok::Field(s) => format!("<.{s}>"),
-        Tok::Var(s) => format!("<{s}>"),
+        Tok::Text(s) => q(s),
+        Tok::LeftDelim => q("{{"),
+        Tok::RightDelim => q("}}"),
+        Tok::Space => q(" "),
+        Tok::Ident(s) if KEYWORDS.contains(&s.as_str()) => format!("<{s}>"),
+        Tok::Ident(s) | Tok::Number(s) | Tok::Var(s) => q(s),
+        Tok::Field(s) => q(&format!(".{s}")),
         Tok::Dot => "<.>".into(),
-        Tok::Str(s) => format!("{s:?}"),
-        Tok::Char(c) => format!("{c}"),
-        Tok::Pipe => "\"|\"".into(),
-        Tok::LParen => "\"(\"".into(),
-        Tok::RParen => "\")\"".into(),
-        Tok::Declare => "\":=\"".into(),
-        Tok::Assign => "\"=\"".into(),
-        Tok::Comma => "\",\"".into(),
+        Tok::Str(s) => q(&super::gofmt::quote(s)),
+        Tok::CharConst(c) => q(&c.to_string()),
+        Tok::Char(c) => q(&c.to_string()),
+        Tok::Pipe => q("|"),
+        Tok::LParen => q("("),
+        Tok::RParen => q(")"),
+        Tok::Declare => q(":="),
+        Tok::Assign => q("="),
+        Tok::Comma => q(","),
         Tok::Eof => "EOF".into(),
     }
 }

@@ -324,8 +324,13 @@ fn humanize_duration(mut v: f64) -> String {
     if v.abs() >= 1.0 {
         let sign = if v < 0.0 { "-" } else { "" };
         v = v.abs();
-        // Go's int64(v) saturates differently on overflow; durations that long are not useful.
-        let t = v as i64;
+        // Go's int64(v) yields MinInt64 for values beyond its range (amd64), and Prometheus
+        // prints what follows from that.
+        let t = if v >= 9.223_372_036_854_775_807e18 {
+            i64::MIN
+        } else {
+            v as i64
+        };
         let (secs, mins, hours, days) = (t % 60, (t / 60) % 60, (t / 3600) % 24, t / 86_400);
         if days != 0 {
             return format!("{sign}{days}d {hours}h {mins}m {secs}s");
