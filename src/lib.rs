@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod notifier;
 pub mod promconfig;
 pub mod reload;
 pub mod rules;
