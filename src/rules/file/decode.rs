@@ -64,7 +64,7 @@ pub(super) const NO_POS: Pos = Pos { line: 0, col: 0 };
 
 /// Decodes the first YAML document of `text`. Errors are messages without the file name.
 pub(super) fn decode(text: &str, tree: Option<&Node>) -> Result<Vec<RawGroup>, Vec<String>> {
-    let value = match serde_yaml_ng::Deserializer::from_str(text).next() {
+    let mut value = match serde_yaml_ng::Deserializer::from_str(text).next() {
         None => Value::Null,
         Some(doc) => match Value::deserialize(doc) {
             Ok(v) => v,
@@ -76,6 +76,10 @@ pub(super) fn decode(text: &str, tree: Option<&Node>) -> Result<Vec<RawGroup>, V
             }
         },
     };
+    // yaml.v3 honours `<<: *anchor` merge keys; aliases serde_yaml_ng resolves by itself.
+    if let Err(e) = value.apply_merge() {
+        return Err(vec![format!("yaml: {e}")]);
+    }
     let mut d = Decoder {
         terrors: Vec::new(),
     };

@@ -101,6 +101,39 @@ fn good_file_gives_the_model() {
 }
 
 #[test]
+fn anchors_aliases_and_merge_keys() {
+    let text = "\
+groups:
+  - name: g
+    rules:
+      - record: a
+        expr: up
+        labels: &common
+          team: infra
+      - alert: B
+        expr: up == 0
+        labels:
+          <<: *common
+          severity: page
+";
+    let f = parse(text).expect("parses");
+    let rules = &f.groups[0].rules;
+    assert_eq!(
+        rules[0].labels.get("team").map(String::as_str),
+        Some("infra")
+    );
+    assert_eq!(
+        rules[1].labels.get("team").map(String::as_str),
+        Some("infra")
+    );
+    assert_eq!(
+        rules[1].labels.get("severity").map(String::as_str),
+        Some("page")
+    );
+    assert_eq!((rules[0].line, rules[1].line), (4, 8));
+}
+
+#[test]
 fn empty_and_comment_only_files_have_no_groups() {
     for text in ["", "# nothing\n", "---\n", "groups:\n", "groups: []\n"] {
         let f = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
@@ -238,6 +271,14 @@ const BAD: &[(&str, &str, &[&str])] = &[
         &[
             "rules.yml: yaml: line 2: found unexpected end of stream",
             "rules.yml: yaml: line 2: found unexpected end of stream",
+        ],
+    ),
+    (
+        "templates that do not parse",
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels:\n          severity: \"{{ nosuchfunction $labels.job }}\"\n        annotations:\n          summary: \"{{ $labels.job \"\n          ok: \"{{ $value | humanize }} {{ $externalURL }}\"\n      - record: r\n        expr: up\n        labels:\n          not_a_template_here: \"{{\"\n",
+        &[
+            "rules.yml: group \"g\", rule 1, \"A\": label \"severity\": template: __alert_A:1: function \"nosuchfunction\" not defined",
+            "rules.yml: group \"g\", rule 1, \"A\": annotation \"summary\": template: __alert_A:1: unclosed action",
         ],
     ),
 ];
