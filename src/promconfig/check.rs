@@ -48,13 +48,17 @@ pub(super) fn reject_unsupported(yaml: &str) -> Result<(), ConfigError> {
     }
 }
 
+fn entries(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_sequence).map_or(&[], Vec::as_slice)
+}
+
 fn check_tree(doc: &Value) -> Result<(), ConfigError> {
-    let seq = |v: Option<&Value>| v.and_then(Value::as_sequence).cloned().unwrap_or_default();
-    for sc in seq(doc.get("scrape_configs")) {
-        check_sd_keys(&sc)?;
-    }
-    for am in seq(doc.get("alerting").and_then(|a| a.get("alertmanagers"))) {
-        check_sd_keys(&am)?;
+    let alertmanagers = doc.get("alerting").and_then(|a| a.get("alertmanagers"));
+    for entry in entries(doc.get("scrape_configs"))
+        .iter()
+        .chain(entries(alertmanagers))
+    {
+        check_sd_keys(entry)?;
     }
     Ok(())
 }
