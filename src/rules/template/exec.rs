@@ -40,6 +40,7 @@ pub(crate) struct Exec<'a, 'e> {
     steps: usize,
     current: String,
     external_url: String,
+    regexes: super::goregex::Cache,
 }
 
 impl<'a, 'e> Exec<'a, 'e> {
@@ -53,7 +54,13 @@ impl<'a, 'e> Exec<'a, 'e> {
             steps: 0,
             current: name.to_string(),
             external_url: external_url.to_string(),
+            regexes: super::goregex::Cache::default(),
         }
+    }
+
+    /// A compiled Go regular expression (cached for this execution).
+    pub(crate) fn regex(&mut self, pattern: &str) -> Result<regex::Regex, String> {
+        self.regexes.get(pattern)
     }
 
     /// The alert's external URL, for the `externalURL` and `pathPrefix` functions.

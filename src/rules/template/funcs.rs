@@ -1,7 +1,7 @@
 //! Function calls: argument evaluation and type checks as Go's reflection-based calls do them,
 //! and text/template's builtin functions. Prometheus's own functions live in `prom.rs`.
 
-use super::exec::{Exec, R, arg_string, cmd_string};
+use super::exec::{Exec, MAX_OUTPUT_BYTES, R, arg_string, cmd_string};
 use super::gofmt;
 use super::parse::{Arg, Cmd};
 use super::prom;
@@ -174,11 +174,24 @@ pub(crate) fn call(
     if let Some(f) = fin {
         args.push(ArgVal { v: f, lit: None });
     }
+    let v = call_inner(ex, name, c, &mut args)?;
+    // Values may grow without output (printf "%s%s" $x $x): bound them like the output.
+    if let Value::Str(s) = &v {
+        if s.len() > MAX_OUTPUT_BYTES {
+            return Err(fail(ex, format!("result exceeds {MAX_OUTPUT_BYTES} bytes")));
+        }
+    }
+    Ok(v)
+}
+
+fn call_inner(ex: &mut Exec<'_, '_>, name: &str, c: &Cmd, args: &mut [ArgVal<'_>]) -> R<Value> {
+    let fail =
+        |ex: &Exec<'_, '_>, msg: String| ex_fail(ex, c, format!("error calling {name}: {msg}"));
     if BUILTINS.contains(&name) {
-        return builtin(name, &args).map_err(|m| fail(ex, m));
+        return builtin(name, args).map_err(|m| fail(ex, m));
     }
     let explicit = c.args.len() - 1;
-    match prom::call(ex, name, &mut args) {
+    match prom::call(ex, name, args) {
         Ok(v) => Ok(v),
         Err(prom::CallError::Call(m)) => Err(fail(ex, m)),
         Err(prom::CallError::Args(ArgError {

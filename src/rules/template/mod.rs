@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 mod exec;
 mod funcs;
 mod gofmt;
+mod goregex;
 mod lexer;
 mod parse;
 mod prom;

@@ -96,6 +96,10 @@ impl From<lexer::LexError> for ParseError {
 
 type Result<T> = std::result::Result<T, ParseError>;
 
+/// Deepest nesting of `if`/`range`/`with`/`block` and parentheses. Go allows 10000; we keep
+/// the native stack small, since the parser and executor recurse per level.
+pub(crate) const MAX_NESTING: usize = 100;
+
 /// How a list of nodes ended.
 enum End {
     End,
@@ -110,6 +114,8 @@ struct Parser {
     vars: Vec<String>,
     defines: BTreeMap<String, Vec<Node>>,
     range_depth: usize,
+    /// Nesting of control structures and parentheses, bounded to keep recursion shallow.
+    depth: usize,
 }
 
 pub(crate) fn parse(src: &str) -> Result<Tree> {
@@ -120,6 +126,7 @@ pub(crate) fn parse(src: &str) -> Result<Tree> {
         vars: vec!["$".into()],
         defines: BTreeMap::new(),
         range_depth: 0,
+        depth: 0,
     };
     let (main, end) = p.list(true)?;
     match end {
@@ -215,7 +222,7 @@ impl Parser {
                         }
                         "block" => {
                             self.i += 1;
-                            nodes.push(self.define(kpos, true)?);
+                            nodes.push(self.nested(kpos, |p| p.define(kpos, true))?);
                         }
                         "template" => {
                             self.i += 1;
@@ -247,7 +254,22 @@ impl Parser {
         }
     }
 
+    /// Enters one level of nesting, failing past `MAX_NESTING`.
+    fn nested<T>(&mut self, pos: usize, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.depth >= MAX_NESTING {
+            return Err(err("max expression depth exceeded", pos));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     fn branch(&mut self, kw: &str, kpos: usize) -> Result<Node> {
+        self.nested(kpos, |p| p.branch_inner(kw, kpos))
+    }
+
+    fn branch_inner(&mut self, kw: &str, kpos: usize) -> Result<Node> {
         let saved = self.vars.len();
         let pipe = self.pipeline(kw, kw == "range" || kw == "if" || kw == "with")?;
         if kw == "range" {
@@ -522,7 +544,7 @@ impl Parser {
                     .ok_or_else(|| err(format!("illegal number syntax: {t:?}"), pos))?,
             ),
             Tok::LParen => {
-                let p = self.pipeline("parenthesized pipeline", false)?;
+                let p = self.nested(pos, |p| p.pipeline("parenthesized pipeline", false))?;
                 let fs = self.fields();
                 return Ok(Arg::Pipe(Box::new(p), fs));
             }

@@ -127,13 +127,20 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
                 .collect(),
         ),
         "reReplaceAll" => {
-            let re = compile(&s(0))?;
+            // regexp.MustCompile panics; text/template reports the panic as the call's error.
+            let p = s(0);
+            let re = ex.regex(&p).map_err(|m| {
+                format!(
+                    "regexp: Compile({}): error parsing regexp: {m}",
+                    go_quote(&p)
+                )
+            })?;
             Value::Str(re.replace_all(&s(2), s(1).as_str()).into_owned())
         }
         "match" => {
-            let p = s(0);
-            let re = regex::Regex::new(&p)
-                .map_err(|e| format!("error parsing regexp: {}", re_msg(&p, &e)))?;
+            let re = ex
+                .regex(&s(0))
+                .map_err(|m| format!("error parsing regexp: {m}"))?;
             Value::Bool(re.is_match(&s(1)))
         }
         "safeHtml" => Value::Str(s(0)),
@@ -180,46 +187,11 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
     })
 }
 
-/// regexp.MustCompile's panic, as text/template reports a panicking function.
-fn compile(p: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(p).map_err(|e| {
-        format!(
-            "regexp: Compile({}): error parsing regexp: {}",
-            go_quote(p),
-            re_msg(p, &e)
-        )
-    })
-}
-
 fn go_quote(p: &str) -> String {
     if p.contains('`') {
         super::gofmt::quote(p)
     } else {
         format!("`{p}`")
-    }
-}
-
-/// Go's wording for the common regexp syntax errors; the regex crate's otherwise.
-fn re_msg(p: &str, e: &regex::Error) -> String {
-    let s = e.to_string();
-    let last = s
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    let last = last.trim_start_matches("error: ");
-    if last.contains("unclosed group") {
-        format!("missing closing ): `{p}`")
-    } else if last.contains("unopened group") {
-        format!("unexpected ): `{p}`")
-    } else if last.contains("unclosed character class") {
-        let from = p.rfind('[').unwrap_or(0);
-        format!("missing closing ]: `{}`", &p[from..])
-    } else if last.contains("incomplete escape") {
-        "trailing backslash at end of expression: ``".to_string()
-    } else {
-        last.to_string()
     }
 }
 
