@@ -2,8 +2,8 @@
 # Peer suites: Strata against real Prometheus, promtool, node_exporter, Pushgateway, collectd, influx.
 #
 #   testsuites/run.sh [--no-build] [SUITE...]
-#   SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, e2e_graphite,
-#          e2e_influx, e2e_scrape, e2e_remote_write, crash (default: all, in that order)
+#   SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, rules_check_compat,
+#          e2e_graphite, e2e_influx, e2e_scrape, e2e_remote_write, crash (default: all, in that order)
 #
 # Installs prometheus, prometheus-node-exporter, prometheus-pushgateway, collectd-core and
 # influxdb-client with apt-get if missing (needs root or passwordless sudo), builds the workspace's
@@ -29,7 +29,7 @@ for arg in "$@"; do
         *) suites+=("$arg") ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat e2e_graphite e2e_influx e2e_scrape e2e_remote_write crash)
+[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat rules_check_compat e2e_graphite e2e_influx e2e_scrape e2e_remote_write crash)
 
 log() { echo "== run.sh: $*"; }
 
