@@ -203,12 +203,14 @@ pub struct SeenRequest {
     pub timeout_header: String,
 }
 
-/// A scrape target served by the harness: one fixed exposition body on every path, until
-/// [`StaticTarget::stop`] closes the listening socket (later scrapes are refused).
+/// A scrape target served by the harness: one exposition body on every path (replaceable with
+/// [`StaticTarget::set_body`]), until [`StaticTarget::stop`] closes the listening socket (later
+/// scrapes are refused).
 #[derive(Debug)]
 pub struct StaticTarget {
     /// Listening port on 127.0.0.1.
     pub port: u16,
+    body: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
     thread: Option<JoinHandle<()>>,
@@ -229,12 +231,14 @@ impl StaticTarget {
             .map_err(|e| Error::io("static target set_nonblocking", e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (stop2, seen2) = (Arc::clone(&stop), Arc::clone(&seen));
+        let body = Arc::new(Mutex::new(body));
+        let (stop2, seen2, body2) = (Arc::clone(&stop), Arc::clone(&seen), Arc::clone(&body));
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((conn, _)) => {
-                        if let Some(r) = serve(conn, &body) {
+                        let text = body2.lock().map(|b| b.clone()).unwrap_or_default();
+                        if let Some(r) = serve(conn, &text) {
                             if let Ok(mut v) = seen2.lock() {
                                 v.push(r);
                             }
@@ -247,10 +251,18 @@ impl StaticTarget {
         });
         Ok(StaticTarget {
             port,
+            body,
             stop,
             seen,
             thread: Some(thread),
         })
+    }
+
+    /// Serves `body` from the next request on.
+    pub fn set_body(&self, body: String) {
+        if let Ok(mut b) = self.body.lock() {
+            *b = body;
+        }
     }
 
     /// Closes the socket and waits for the serving thread.

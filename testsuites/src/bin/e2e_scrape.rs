@@ -32,10 +32,12 @@
 //! 7. every scrape of the harness's target carried `Accept: text/plain…` and the
 //!    `X-Prometheus-Scrape-Timeout-Seconds` header.
 //!
-//! Then staleness: the harness's target is stopped and the Pushgateway killed; at the first
-//! failed scrape both must report `up == 0` and, at that very timestamp, every series of those
-//! targets must be gone (staleness markers), except the sample with an explicit timestamp, which
-//! Prometheus 2.42 does not mark stale. Then prometheus.yml loses the `node` job's second target
+//! Then staleness: the harness's target stops exposing one series and changes a gauge, and at
+//! its next scrape both servers must have the series stale and the new value. The target is
+//! then stopped and the Pushgateway killed; at the first failed scrape both must report
+//! `up == 0` and, at that very timestamp, every series of those targets must be gone (staleness
+//! markers), except the sample with an explicit timestamp, which Prometheus 2.42 does not mark
+//! stale. Then prometheus.yml loses the `node` job's second target
 //! (`localhost:PORT`) and the whole `node-relabel` job, and both servers reload
 //! (`POST /-/reload`): once Prometheus has written its end-of-run markers (a little over two
 //! intervals), the removed target's series must be gone on both and the other target still up;
@@ -43,10 +45,15 @@
 //! them), so Strata must show the same series as Prometheus; `/api/v1/targets` must agree. Last,
 //! `node-relabel` is added back and both reload on SIGHUP: it must be scraped again on both.
 //!
-//! `RECEIVER=prometheus` runs a second Prometheus 2.42 in Strata's place: a harness self-test.
+//! `RECEIVER=prometheus` runs a second Prometheus 2.42 in Strata's place: a harness self-test;
+//! `E2E_SCRAPE_MUTATION=honor_labels|value` then gives that second server a deliberately
+//! different setup, which must make the suite fail. Against Strata, `le` and `quantile` are
+//! compared in OpenMetrics float form (`le="1"` → `le="1.0"`), which Strata writes as
+//! Prometheus 3 does (docs/scrape.md); `E2E_SCRAPE_OM_FLOATS=0|1` overrides.
 //!
-//! Environment: `E2E_SCRAPE_DURATION` (default 75s), `E2E_SCRAPE_INTERVAL` (2s),
-//! `E2E_SCRAPE_LIMIT` (total time limit, 10m), `RECEIVER` (strata|prometheus), `RECEIVER_ARGS`,
+//! Environment: `E2E_SCRAPE_DURATION` (default 75s, at least 8 pushgateway intervals + 5 s),
+//! `E2E_SCRAPE_INTERVAL` (2s), `E2E_SCRAPE_LIMIT` (total time limit, 10m), `RECEIVER`
+//! (strata|prometheus), `E2E_SCRAPE_MUTATION`, `E2E_SCRAPE_OM_FLOATS`, `RECEIVER_ARGS`,
 //! `STRATA_BIN`, `PROMETHEUS_BIN`, `NODE_EXPORTER_BIN`, `PUSHGATEWAY_BIN`, `KEEP_TMP=1`.
 //! Exit status 0 only if all checks pass.
 
@@ -190,6 +197,12 @@ e2e_static_conflict{{job="inner-job",instance="inner-instance"}} 7
 e2e_static_with_timestamp{{kind="explicit"}} 99 {t_explicit}
 "#
     )
+}
+
+/// The harness's target after the change: one series gone, one gauge with a new value.
+fn changed_exposition(body: &str) -> String {
+    body.replace("e2e_static_untyped 42\n", "")
+        .replace("{room=\"kitchen\"} 21.5\n", "{room=\"kitchen\"} 22.5\n")
 }
 
 /// Pushes the Pushgateway groups: `(method, group path, body)`.
@@ -683,10 +696,15 @@ fn run() -> Result<bool> {
 
     // --- warm-up -------------------------------------------------------------------------------
     let imax = i * 2;
-    let window_need = Duration::from_millis((6 * imax + 60_000) as u64) + cfg.warmup;
+    // T lies 3 of the slowest job's intervals before the end of the warm-up, and its window
+    // reaches 3 more back: the warm-up must cover that plus the first scrapes.
+    let warmup = cfg
+        .warmup
+        .max(Duration::from_millis((8 * imax + 5000) as u64));
+    let window_need = Duration::from_millis((6 * imax + 60_000) as u64) + warmup;
     deadline.check("the warm-up and comparison", window_need)?;
-    println!("scraping for {:?}", cfg.warmup);
-    let warm_end = now_ms() + cfg.warmup.as_millis() as i64;
+    println!("scraping for {warmup:?}");
+    let warm_end = now_ms() + warmup.as_millis() as i64;
     while now_ms() < warm_end {
         for p in [&mut prometheus, &mut strata, &mut pgw] {
             p.proc.check_alive()?;
@@ -712,6 +730,25 @@ fn run() -> Result<bool> {
     )?;
     check_targets(&http, &prometheus, &strata, side, None, 5, &mut checks)?;
     check_requests(&target, &cfg, &mut checks);
+
+    // --- staleness: a series goes away, a value changes -----------------------------------------
+    deadline.check(
+        "the changed-exposition phase",
+        Duration::from_millis((3 * i + 30_000) as u64),
+    )?;
+    let t_change = now_ms();
+    println!(
+        "the static target drops e2e_static_untyped and changes a gauge at {}",
+        utc_time_of_day(t_change)
+    );
+    target.set_body(changed_exposition(&static_exposition(t_explicit)));
+    if let Some(m) = mut_target.as_ref() {
+        m.set_body(changed_exposition(
+            &static_exposition(t_explicit).replace("} 1027\n", "} 1028\n"),
+        ));
+    }
+    sleep_until_ms(t_change + 2 * i + 1000);
+    check_changed(&http, &prometheus, &strata, t_change, &mut checks)?;
 
     // --- staleness: targets go away ------------------------------------------------------------
     deadline.check(
@@ -1124,6 +1161,58 @@ fn check_requests(target: &StaticTarget, cfg: &Config, checks: &mut Checks) {
             first_lines(&bad, 10)
         ),
     );
+}
+
+/// After the harness's target dropped a series and changed a gauge: at the first scrape after the
+/// change, on both sides, the dropped series is stale and the gauge has its new value.
+fn check_changed(
+    http: &Http,
+    prometheus: &Peer,
+    strata: &Peer,
+    t_change: i64,
+    checks: &mut Checks,
+) -> Result<()> {
+    let side = strata.proc.name();
+    let now = now_ms();
+    for (name, p) in [("prometheus", prometheus), (side, strata)] {
+        // Scrapes whose request may have been served before the change are skipped: one
+        // scrape timeout's worth.
+        let scrapes = prom::query_matrix(http, &p.base, "up{job=\"static\"}[30s]", now)?;
+        let first_after = scrapes
+            .iter()
+            .flat_map(|(_, pts)| pts.iter())
+            .map(|(t, _)| *t)
+            .find(|t| *t > t_change + 2000);
+        let Some(t1) = first_after else {
+            checks.add(
+                format!("{name}: a series the target stops exposing is stale at the next scrape"),
+                false,
+                "no scrape of the static target after the change",
+            );
+            continue;
+        };
+        let gone = query_vector(http, &p.base, "e2e_static_untyped", t1)?;
+        checks.add(
+            format!(
+                "{name}: a series the target stops exposing is stale at the next scrape ({} UTC)",
+                utc_time_of_day(t1)
+            ),
+            gone.is_empty(),
+            format!("{gone:?}"),
+        );
+        let kitchen = query_vector(
+            http,
+            &p.base,
+            "e2e_static_temperature_celsius{room=\"kitchen\"}",
+            t1,
+        )?;
+        checks.add(
+            format!("{name}: a changed value is stored at the next scrape"),
+            kitchen.len() == 1 && kitchen[0].1 == 22.5,
+            format!("{kitchen:?}"),
+        );
+    }
+    Ok(())
 }
 
 /// Series that survive their target going down: `up` and the `scrape_*` series, and samples with
