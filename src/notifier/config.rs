@@ -199,7 +199,7 @@ impl AlertmanagerSet {
         let mut active: Vec<Alertmanager> = Vec::new();
         let mut dropped = Vec::new();
         for g in groups {
-            match self.from_group(g) {
+            match self.group_alertmanagers(g) {
                 Ok((a, d)) => {
                     for am in a {
                         if !active.iter().any(|x| x.url == am.url) {
@@ -217,7 +217,7 @@ impl AlertmanagerSet {
         (active, dropped)
     }
 
-    fn from_group(
+    fn group_alertmanagers(
         &self,
         g: &TargetGroup,
     ) -> Result<(Vec<Alertmanager>, Vec<Alertmanager>), String> {
