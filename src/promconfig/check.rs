@@ -481,6 +481,7 @@ impl Config {
                     }
                     first_seen.insert(sc.job_name.clone(), format!("{shown:?}"));
                     sc.set_directory(&dir);
+                    sc.from_file = Some(absolute(&file));
                     self.scrape_configs.push(sc);
                 }
             }

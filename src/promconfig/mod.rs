@@ -388,6 +388,9 @@ pub struct ScrapeConfig {
         deserialize_with = "null_default"
     )]
     pub metric_relabel_configs: Vec<RelabelConfig>,
+    /// The `scrape_config_files` file this job was read from; `None` for the main file.
+    #[serde(skip)]
+    pub from_file: Option<PathBuf>,
 }
 
 fn yes() -> bool {
@@ -498,7 +501,11 @@ impl Config {
 
     /// The configuration as YAML with defaults filled in and secrets hidden, for
     /// `/api/v1/status/config`.
+    /// Jobs read from `scrape_config_files` are left out, as Prometheus shows them: the
+    /// output stays a file that loads again to the same jobs.
     pub fn to_yaml(&self) -> String {
-        serde_yaml_ng::to_string(self).unwrap_or_default()
+        let mut shown = self.clone();
+        shown.scrape_configs.retain(|sc| sc.from_file.is_none());
+        serde_yaml_ng::to_string(&shown).unwrap_or_default()
     }
 }

@@ -375,6 +375,14 @@ fn scrape_config_files_are_appended() {
     );
     let sd = &cfg.scrape_configs[1].file_sd_configs[0].files[0];
     assert_eq!(Path::new(sd), dir.path().join("jobs/t.json"));
+    assert_eq!(cfg.scrape_configs[0].from_file, None);
+    assert_eq!(
+        cfg.scrape_configs[2].from_file.as_deref(),
+        Some(dir.path().join("jobs/c.yml").as_path())
+    );
+    // The shown configuration loads again to the same jobs.
+    let again = parse(&cfg.to_yaml(), dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.scrape_configs.len(), 3);
 
     std::fs::write(
         dir.path().join("jobs/d.yml"),
