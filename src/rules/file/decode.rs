@@ -343,10 +343,9 @@ impl Decoder {
                     let d = self.duration(val, vat)?;
                     g.group.interval = (!d.is_zero()).then_some(d);
                 }
-                "query_offset" => {
-                    if !matches!(val, Value::Null) {
-                        g.group.query_offset = Some(self.duration(val, vat)?);
-                    }
+                // A pointer in Prometheus: present, even as 0s, overrides the global offset.
+                "query_offset" if !matches!(val, Value::Null) => {
+                    g.group.query_offset = Some(self.duration(val, vat)?);
                 }
                 "limit" => g.group.limit = self.limit(val, vat),
                 "labels" => g.group.labels = self.string_map(val, vat),
