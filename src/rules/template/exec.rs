@@ -304,6 +304,37 @@ impl<'a, 'e> Exec<'a, 'e> {
         match first {
             Arg::Func(name) => funcs::call(self, name, c, dot, fin),
             Arg::Nil => Err(self.fail(c.pos, "nil".into(), "nil is not a command")),
+            Arg::Field(fs) | Arg::Var(_, fs) | Arg::Pipe(_, fs) if !no_args && !fs.is_empty() => {
+                // Arguments to a field: Go looks the field up as a method and explains why it
+                // cannot be called.
+                let (last, init) = fs
+                    .split_last()
+                    .map(|(l, i)| (l.clone(), i.to_vec()))
+                    .unwrap_or_default();
+                let receiver = match first {
+                    Arg::Field(_) => Arg::Field(init),
+                    Arg::Var(v, _) => Arg::Var(v.clone(), init),
+                    Arg::Pipe(p, _) => Arg::Pipe(p.clone(), init),
+                    other => other.clone(),
+                };
+                let recv = match (&receiver, first) {
+                    (Arg::Field(f), _) if f.is_empty() => dot.clone(),
+                    _ => self.arg(&receiver, dot, c.arg_pos[0])?,
+                };
+                let msg = match recv {
+                    Value::StrMap(_) | Value::Map(_) => {
+                        format!("{last} is not a method but has arguments")
+                    }
+                    Value::Data(_) | Value::Sample(_) => {
+                        format!("{last} has arguments but cannot be invoked as function")
+                    }
+                    other => match self.field(other, &last) {
+                        Err(m) => m,
+                        Ok(_) => format!("{last} has arguments but cannot be invoked as function"),
+                    },
+                };
+                Err(self.fail(c.arg_pos[0], arg_string(first), msg))
+            }
             _ => {
                 if !no_args {
                     return Err(not_fn(self));

@@ -187,18 +187,29 @@ pub(crate) fn call(
 fn call_inner(ex: &mut Exec<'_, '_>, name: &str, c: &Cmd, args: &mut [ArgVal<'_>]) -> R<Value> {
     let fail =
         |ex: &Exec<'_, '_>, msg: String| ex_fail(ex, c, format!("error calling {name}: {msg}"));
+    // Misfitting arguments are reported at the argument (or the function), not as a failed call.
+    let explicit = c.args.len() - 1;
+    let arg_fail = |ex: &Exec<'_, '_>, e: ArgError| match e.index {
+        Some(i) if i < explicit => ex.fail(c.arg_pos[i + 1], arg_string(&c.args[i + 1]), e.msg),
+        _ => ex.fail(c.pos, name.to_string(), e.msg),
+    };
     if BUILTINS.contains(&name) {
+        let sig: Option<(&[P], bool)> = match name {
+            "not" | "len" => Some((&[P::Any], false)),
+            "ne" | "lt" | "le" | "gt" | "ge" => Some((&[P::Any, P::Any], false)),
+            "index" | "slice" | "eq" => Some((&[P::Any], true)),
+            "printf" => Some((&[P::Str], true)),
+            _ => None,
+        };
+        if let Some((params, variadic)) = sig {
+            check(name, params, variadic, args).map_err(|e| arg_fail(ex, e))?;
+        }
         return builtin(name, args).map_err(|m| fail(ex, m));
     }
-    let explicit = c.args.len() - 1;
     match prom::call(ex, name, args) {
         Ok(v) => Ok(v),
         Err(prom::CallError::Call(m)) => Err(fail(ex, m)),
-        Err(prom::CallError::Args(ArgError {
-            index: Some(i),
-            msg,
-        })) if i < explicit => Err(ex.fail(c.arg_pos[i + 1], arg_string(&c.args[i + 1]), msg)),
-        Err(prom::CallError::Args(e)) => Err(ex.fail(c.pos, name.to_string(), e.msg)),
+        Err(prom::CallError::Args(e)) => Err(arg_fail(ex, e)),
     }
 }
 
@@ -469,9 +480,7 @@ fn js_escape(s: &str) -> String {
             '>' => out.push_str("\\u003E"),
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 || c.is_control() => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
+            c if !is_print(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
@@ -491,4 +500,12 @@ pub(crate) fn query_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+fn is_print(c: char) -> bool {
+    c == ' '
+        || !(c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}'))
 }

@@ -328,6 +328,7 @@ fn bad_verb(verb: char, v: &Value) -> String {
 
 fn format_one(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String {
     match (verb, v) {
+        ('T', v) => pad(v.type_name().to_string(), fl, false),
         ('v', Value::Float(f)) => format_float(*f, 'g', prec, fl),
         ('e' | 'E' | 'f' | 'F' | 'g' | 'G', Value::Float(f)) => {
             let verb = if verb == 'F' { 'f' } else { verb };
@@ -379,7 +380,7 @@ fn format_one(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String 
         }
         ('v', Value::Nil) => pad("<nil>".to_string(), fl, false),
         ('v' | 's', v) if !matches!(v, Value::Float(_) | Value::Int(_) | Value::Bool(_)) => {
-            pad(v.go_string(false), fl, false)
+            pad(v.go_string(true), fl, false)
         }
         (verb, v) => bad_verb(verb, v),
     }

@@ -17,6 +17,7 @@ mod exec;
 mod funcs;
 mod gofmt;
 mod goregex;
+mod gostr;
 mod lexer;
 mod parse;
 mod prom;

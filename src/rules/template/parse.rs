@@ -101,7 +101,7 @@ type Result<T> = std::result::Result<T, ParseError>;
 pub(crate) const MAX_NESTING: usize = 100;
 
 /// How a list of nodes ended.
-enum End {
+enum Ending {
     End,
     Else(usize),
     Eof,
@@ -130,12 +130,12 @@ pub(crate) fn parse(src: &str) -> Result<Tree> {
     };
     let (main, end) = p.list(true)?;
     match end {
-        End::Eof => Ok(Tree {
+        Ending::Eof => Ok(Tree {
             main,
             defines: p.defines,
         }),
-        End::End => Err(p.err_at(p.prev_pos(), "unexpected {{end}}")),
-        End::Else(pos) => Err(p.err_at(pos, "unexpected {{else}}")),
+        Ending::End => Err(p.err_at(p.prev_pos(), "unexpected {{end}}")),
+        Ending::Else(pos) => Err(p.err_at(pos, "unexpected {{else}}")),
     }
 }
 
@@ -188,12 +188,12 @@ impl Parser {
     }
 
     /// Parses nodes until `{{end}}`, `{{else}}` or the end of input.
-    fn list(&mut self, top: bool) -> Result<(Vec<Node>, End)> {
+    fn list(&mut self, top: bool) -> Result<(Vec<Node>, Ending)> {
         let mut nodes = Vec::new();
         loop {
             let pos = self.pos();
             match self.next() {
-                Tok::Eof => return Ok((nodes, End::Eof)),
+                Tok::Eof => return Ok((nodes, Ending::Eof)),
                 Tok::Text(t) => nodes.push(Node::Text(t)),
                 Tok::LeftDelim => {
                     self.skip_space();
@@ -206,11 +206,11 @@ impl Parser {
                         "end" => {
                             self.i += 1;
                             self.expect_right("end")?;
-                            return Ok((nodes, End::End));
+                            return Ok((nodes, Ending::End));
                         }
                         "else" => {
                             self.i += 1;
-                            return Ok((nodes, End::Else(kpos)));
+                            return Ok((nodes, Ending::Else(kpos)));
                         }
                         "if" | "range" | "with" => {
                             self.i += 1;
@@ -280,9 +280,9 @@ impl Parser {
             self.range_depth -= 1;
         }
         let else_list = match end {
-            End::Eof => return Err(err("unexpected EOF", self.pos())),
-            End::End => None,
-            End::Else(epos) => {
+            Ending::Eof => return Err(err("unexpected EOF", self.pos())),
+            Ending::End => None,
+            Ending::Else(epos) => {
                 // `{{else if …}}` / `{{else with …}}` chain: a nested branch ending at our {{end}}.
                 let nested = match self.peek_non_space() {
                     Tok::Ident(k) if k == "if" && kw == "if" => {
@@ -300,9 +300,9 @@ impl Parser {
                 self.expect_right("else")?;
                 let (else_list, end) = self.list(false)?;
                 match end {
-                    End::End => Some(else_list),
-                    End::Eof => return Err(err("unexpected EOF", self.pos())),
-                    End::Else(p) => return Err(err("expected end; found {{else}}", p)),
+                    Ending::End => Some(else_list),
+                    Ending::Eof => return Err(err("unexpected EOF", self.pos())),
+                    Ending::Else(p) => return Err(err("expected end; found {{else}}", p)),
                 }
             }
         };
@@ -334,9 +334,9 @@ impl Parser {
         self.vars = saved;
         self.range_depth = saved_range;
         match end {
-            End::End => {}
-            End::Eof => return Err(err("unexpected EOF", self.pos())),
-            End::Else(p) => return Err(err("unexpected {{else}}", p)),
+            Ending::End => {}
+            Ending::Eof => return Err(err("unexpected EOF", self.pos())),
+            Ending::Else(p) => return Err(err("unexpected {{else}}", p)),
         }
         self.defines.insert(name.clone(), body);
         Ok(Node::Template {
@@ -477,20 +477,23 @@ impl Parser {
                 _ => {
                     let start = self.pos();
                     let a = self.operand()?;
-                    // Go reports a chain of fields at the first field.
-                    let fields_at = self.toks[..self.i]
+                    // Go reports a field chain where the chain after the first term starts:
+                    // `.A.B` at `.B`, `$x.A` and `(p).A` at `.A`.
+                    let mut run: Vec<usize> = self.toks[..self.i]
                         .iter()
                         .rev()
                         .take_while(|t| matches!(t.kind, Tok::Field(_)))
-                        .last()
-                        .map(|t| t.pos);
-                    let chained =
-                        matches!(&a, Arg::Var(_, fs) | Arg::Pipe(_, fs) if !fs.is_empty());
-                    arg_pos.push(if chained {
-                        fields_at.unwrap_or(start)
-                    } else {
-                        start
-                    });
+                        .map(|t| t.pos)
+                        .collect();
+                    run.reverse();
+                    let at = match &a {
+                        Arg::Field(fs) if fs.len() >= 2 => run.get(run.len() + 1 - fs.len()),
+                        Arg::Var(_, fs) | Arg::Pipe(_, fs) if !fs.is_empty() => {
+                            run.get(run.len() - fs.len())
+                        }
+                        _ => None,
+                    };
+                    arg_pos.push(at.copied().unwrap_or(start));
                     args.push(a);
                 }
             }
@@ -596,10 +599,10 @@ fn parse_number(t: &str) -> Option<Num> {
     let lower = body.to_ascii_lowercase();
     let int = if let Some(h) = lower.strip_prefix("0x") {
         if h.contains(['.', 'p']) {
-            None
-        } else {
-            i64::from_str_radix(h, 16).ok()
+            let f = super::gostr::parse_hex_float(h)?;
+            return Some(Num::Float(if neg { -f } else { f }));
         }
+        i64::from_str_radix(h, 16).ok()
     } else if let Some(o) = lower.strip_prefix("0o") {
         i64::from_str_radix(o, 8).ok()
     } else if let Some(b) = lower.strip_prefix("0b") {

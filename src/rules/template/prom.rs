@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::exec::Exec;
 use super::funcs::{ArgError, ArgVal, P, check, query_escape, str_arg};
 use super::gofmt::float_4g;
+use super::gostr;
 use super::value::{Sample, Value, time_string};
 
 pub(crate) const FUNCS: &[&str] = &[
@@ -144,9 +145,9 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
             Value::Bool(re.is_match(&s(1)))
         }
         "safeHtml" => Value::Str(s(0)),
-        "title" => Value::Str(title(&s(0))),
-        "toUpper" => Value::Str(s(0).to_uppercase()),
-        "toLower" => Value::Str(s(0).to_lowercase()),
+        "title" => Value::Str(gostr::title(&s(0))),
+        "toUpper" => Value::Str(gostr::to_upper(&s(0))),
+        "toLower" => Value::Str(gostr::to_lower(&s(0))),
         "graphLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=0", query_escape(&s(0)))),
         "tableLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=1", query_escape(&s(0)))),
         "sortByLabel" => {
@@ -200,36 +201,15 @@ fn to_float(v: &Value) -> Result<f64, String> {
     match v {
         Value::Float(f) => Ok(*f),
         Value::Int(i) => Ok(*i as f64),
-        Value::Str(s) => parse_go_float(s).ok_or_else(|| {
+        Value::Str(s) => gostr::parse_float(s).map_err(|e| {
             format!(
-                "strconv.ParseFloat: parsing {}: invalid syntax",
+                "strconv.ParseFloat: parsing {}: {e}",
                 super::gofmt::quote(s)
             )
         }),
         Value::Nil => Err("can't convert <nil> to float".into()),
         v => Err(format!("can't convert {} to float", v.type_name())),
     }
-}
-
-/// strconv.ParseFloat(s, 64) for decimal input and Go's spellings of infinities and NaN.
-fn parse_go_float(s: &str) -> Option<f64> {
-    let body = s.trim_start_matches(['+', '-']);
-    let neg = s.starts_with('-');
-    let special = match body.to_ascii_lowercase().as_str() {
-        "inf" | "infinity" => Some(f64::INFINITY),
-        "nan" if body.len() == s.len() => Some(f64::NAN),
-        _ => None,
-    };
-    if let Some(f) = special {
-        return Some(if neg { -f } else { f });
-    }
-    if s.len() - body.len() > 1
-        || body.is_empty()
-        || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-    {
-        return None;
-    }
-    s.parse().ok()
 }
 
 fn to_time(v: f64) -> Result<i64, String> {
@@ -298,7 +278,7 @@ fn humanize_duration(mut v: f64) -> String {
         v = v.abs();
         // Go's int64(v) yields MinInt64 for values beyond its range (amd64), and Prometheus
         // prints what follows from that.
-        let t = if v >= 9.223_372_036_854_775_807e18 {
+        let t = if v >= i64::MAX as f64 {
             i64::MIN
         } else {
             v as i64
@@ -324,21 +304,6 @@ fn humanize_duration(mut v: f64) -> String {
         v *= 1000.0;
     }
     format!("{}{prefix}s", float_4g(v))
-}
-
-/// strings.Title-like: upper-cases the first letter of each word, leaves the rest alone.
-fn title(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut prev_letter = false;
-    for c in s.chars() {
-        if !prev_letter && c.is_alphabetic() {
-            out.extend(c.to_uppercase());
-        } else {
-            out.push(c);
-        }
-        prev_letter = c.is_alphanumeric() || c == '_';
-    }
-    out
 }
 
 /// net.SplitHostPort: `host:port` or `[v6]:port`.
