@@ -203,6 +203,19 @@ pub struct SeenRequest {
     pub timeout_header: String,
 }
 
+/// How the harness's target misbehaves, if at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Serves the body.
+    None,
+    /// Answers `500 Internal Server Error`.
+    Status500,
+    /// Serves the body with an unparsable line after its first two samples.
+    Malformed,
+    /// Waits this long before answering (longer than the scrape timeout).
+    Slow(Duration),
+}
+
 /// A scrape target served by the harness: one exposition body on every path (replaceable with
 /// [`StaticTarget::set_body`]), until [`StaticTarget::stop`] closes the listening socket (later
 /// scrapes are refused).
@@ -211,6 +224,7 @@ pub struct StaticTarget {
     /// Listening port on 127.0.0.1.
     pub port: u16,
     body: Arc<Mutex<String>>,
+    fault: Arc<Mutex<Fault>>,
     stop: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
     thread: Option<JoinHandle<()>>,
@@ -232,13 +246,16 @@ impl StaticTarget {
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let body = Arc::new(Mutex::new(body));
+        let fault = Arc::new(Mutex::new(Fault::None));
         let (stop2, seen2, body2) = (Arc::clone(&stop), Arc::clone(&seen), Arc::clone(&body));
+        let fault2 = Arc::clone(&fault);
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((conn, _)) => {
                         let text = body2.lock().map(|b| b.clone()).unwrap_or_default();
-                        if let Some(r) = serve(conn, &text) {
+                        let f = fault2.lock().map(|f| *f).unwrap_or(Fault::None);
+                        if let Some(r) = serve(conn, &text, f) {
                             if let Ok(mut v) = seen2.lock() {
                                 v.push(r);
                             }
@@ -252,6 +269,7 @@ impl StaticTarget {
         Ok(StaticTarget {
             port,
             body,
+            fault,
             stop,
             seen,
             thread: Some(thread),
@@ -262,6 +280,13 @@ impl StaticTarget {
     pub fn set_body(&self, body: String) {
         if let Ok(mut b) = self.body.lock() {
             *b = body;
+        }
+    }
+
+    /// Misbehaves as `fault` from the next request on.
+    pub fn set_fault(&self, fault: Fault) {
+        if let Ok(mut f) = self.fault.lock() {
+            *f = fault;
         }
     }
 
@@ -285,8 +310,9 @@ impl Drop for StaticTarget {
     }
 }
 
-/// Reads one request's head and answers it with `body`; `None` if the client misbehaved.
-fn serve(conn: TcpStream, body: &str) -> Option<SeenRequest> {
+/// Reads one request's head and answers it with `body` as `fault` says; `None` if the client
+/// misbehaved.
+fn serve(conn: TcpStream, body: &str, fault: Fault) -> Option<SeenRequest> {
     conn.set_nonblocking(false).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
@@ -318,8 +344,29 @@ fn serve(conn: TcpStream, body: &str) -> Option<SeenRequest> {
         }
     }
     let mut conn = conn;
+    let mut status = "200 OK";
+    let mut body = body.to_string();
+    match fault {
+        Fault::None => {}
+        Fault::Status500 => {
+            status = "500 Internal Server Error";
+            body = "boom\n".to_string();
+        }
+        Fault::Malformed => {
+            let mut lines: Vec<&str> = body.lines().collect();
+            let at = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.starts_with('#'))
+                .nth(2)
+                .map_or(lines.len(), |(k, _)| k);
+            lines.insert(at, "this_is_not { valid");
+            body = lines.join("\n") + "\n";
+        }
+        Fault::Slow(d) => std::thread::sleep(d),
+    }
     let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );

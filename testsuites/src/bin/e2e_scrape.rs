@@ -67,7 +67,7 @@ use strata_testsuites::net::{now_ms, utc_time_of_day, wait_for};
 use strata_testsuites::peers::{self, ReceiverKind};
 use strata_testsuites::prom::{self, Labels, fmt_labels};
 use strata_testsuites::scrape_peers::{
-    self as sp, Deadline, Peer, StaticTarget, hashmod, query_vector, sleep_until_ms,
+    self as sp, Deadline, Fault, Peer, StaticTarget, hashmod, query_vector, sleep_until_ms,
 };
 use strata_testsuites::{Error, Result, env, fail};
 
@@ -205,6 +205,15 @@ fn changed_exposition(body: &str) -> String {
         .replace("{room=\"kitchen\"} 21.5\n", "{room=\"kitchen\"} 22.5\n")
 }
 
+/// The target of the `faulty` job, healthy (the faults are applied by the harness's server).
+const FAULTY_EXPOSITION: &str = "# TYPE e2e_faulty_ops_total counter
+e2e_faulty_ops_total{op=\"read\"} 5
+e2e_faulty_ops_total{op=\"write\"} 6
+# TYPE e2e_faulty_temp gauge
+e2e_faulty_temp 1.5
+e2e_faulty_extra 3
+";
+
 /// Pushes the Pushgateway groups: `(method, group path, body)`.
 fn pushes() -> Vec<(&'static str, String, String)> {
     vec![
@@ -272,6 +281,7 @@ fn prometheus_yml(
     ne_port: u16,
     pgw: &str,
     static_addr: &str,
+    faulty_addr: &str,
     keep_bucket: u64,
     phase: Phase,
 ) -> String {
@@ -302,6 +312,9 @@ fn prometheus_yml(
     y.push_str(&format!(
         "  - job_name: static\n    static_configs:\n      - targets: ['{static_addr}']\n        \
          labels:\n          team: 'harness'\n"
+    ));
+    y.push_str(&format!(
+        "  - job_name: faulty\n    static_configs:\n      - targets: ['{faulty_addr}']\n"
     ));
     y
 }
@@ -622,6 +635,8 @@ fn run() -> Result<bool> {
     }
     let t_explicit = now_ms();
     let mut target = StaticTarget::start(static_exposition(t_explicit))?;
+    let faulty = StaticTarget::start(FAULTY_EXPOSITION.to_string())?;
+    let faulty_addr = format!("127.0.0.1:{}", faulty.port);
     let pgw_addr = pgw.base.trim_start_matches("http://").to_string();
     let static_addr = format!("127.0.0.1:{}", target.port);
 
@@ -657,7 +672,17 @@ fn run() -> Result<bool> {
         _ => None,
     };
     let mut_port = mut_target.as_ref().map(|m| m.port);
-    let yml = |phase| prometheus_yml(&cfg, ne.port, &pgw_addr, &static_addr, keep_bucket, phase);
+    let yml = |phase| {
+        prometheus_yml(
+            &cfg,
+            ne.port,
+            &pgw_addr,
+            &static_addr,
+            &faulty_addr,
+            keep_bucket,
+            phase,
+        )
+    };
     let mutated = |text: String| -> String {
         match (&cfg.mutation, mut_port) {
             (Some(Mutation::HonorLabels), _) => {
@@ -749,6 +774,35 @@ fn run() -> Result<bool> {
     }
     sleep_until_ms(t_change + 2 * i + 1000);
     check_changed(&http, &prometheus, &strata, t_change, &mut checks)?;
+
+    // --- failed scrapes ---------------------------------------------------------------------------
+    let slow = Duration::from_millis((cfg.timeout_ms() + 600) as u64);
+    for fault in [
+        Fault::Status500,
+        Fault::Malformed,
+        Fault::Slow(slow),
+        Fault::None,
+    ] {
+        deadline.check(
+            "the failed-scrape phase",
+            Duration::from_millis((3 * i + 40_000) as u64),
+        )?;
+        let t_fault = now_ms();
+        println!(
+            "the faulty target switches to {fault:?} at {}",
+            utc_time_of_day(t_fault)
+        );
+        faulty.set_fault(fault);
+        check_fault(
+            &http,
+            &cfg,
+            &prometheus,
+            &strata,
+            fault,
+            t_fault,
+            &mut checks,
+        )?;
+    }
 
     // --- staleness: targets go away ------------------------------------------------------------
     deadline.check(
@@ -1210,6 +1264,102 @@ fn check_changed(
             format!("{name}: a changed value is stored at the next scrape"),
             kitchen.len() == 1 && kitchen[0].1 == 22.5,
             format!("{kitchen:?}"),
+        );
+    }
+    Ok(())
+}
+
+/// After the `faulty` target switched to `fault`: once both servers have a scrape that started
+/// after the switch, `up`, the data series and the `scrape_*` series must agree.
+fn check_fault(
+    http: &Http,
+    cfg: &Config,
+    prometheus: &Peer,
+    strata: &Peer,
+    fault: Fault,
+    t_fault: i64,
+    checks: &mut Checks,
+) -> Result<()> {
+    let side = strata.proc.name();
+    let what = match fault {
+        Fault::None => "healthy again".to_string(),
+        Fault::Status500 => "HTTP 500".to_string(),
+        Fault::Malformed => "unparsable line after two samples".to_string(),
+        Fault::Slow(d) => format!("answers after {d:?} (> scrape_timeout)"),
+    };
+    let timeout_s = cfg.timeout_ms() as f64 / 1000.0;
+    let mut seen = Vec::new();
+    for (name, p) in [("prometheus", prometheus), (side, strata)] {
+        let waited = wait_for(
+            &format!("{name} to finish a scrape of the faulty target started after the switch"),
+            Duration::from_millis((3 * cfg.interval_ms + cfg.timeout_ms() + 10_000) as u64),
+            Duration::from_millis(200),
+            || {
+                let v = query_vector(http, &p.base, "timestamp(up{job=\"faulty\"})", now_ms())?;
+                Ok(v.iter()
+                    .any(|(_, ts)| *ts * 1000.0 > (t_fault + 300) as f64)
+                    .then_some(()))
+            },
+        );
+        if let Err(e) = waited {
+            checks.add(
+                format!("{name}: faulty target, {what}"),
+                false,
+                e.to_string(),
+            );
+            return Ok(());
+        }
+        let v = query_vector(http, &p.base, "{job=\"faulty\"}", now_ms())?;
+        let get = |n: &str| {
+            v.iter()
+                .find(|(l, _)| label(l, "__name__") == n)
+                .map(|(_, x)| *x)
+        };
+        let data: BTreeSet<String> = v
+            .iter()
+            .filter(|(l, _)| !survives_down(l))
+            .map(|(l, _)| fmt_labels(l))
+            .collect();
+        let healthy = fault == Fault::None;
+        let up_ok = get("up") == Some(if healthy { 1.0 } else { 0.0 });
+        let data_ok = if healthy {
+            data.len() == 4
+        } else {
+            data.is_empty()
+        };
+        let duration = get("scrape_duration_seconds").unwrap_or(f64::NAN);
+        let duration_ok = match fault {
+            Fault::Slow(_) => duration >= 0.9 * timeout_s && duration <= timeout_s + 1.0,
+            _ => duration > 0.0 && duration <= timeout_s,
+        };
+        checks.add(
+            format!(
+                "{name}: faulty target, {what}: up {}, its series {}, scrape_duration_seconds plausible",
+                if healthy { "1" } else { "0" },
+                if healthy { "back" } else { "stale" }
+            ),
+            up_ok && data_ok && duration_ok,
+            format!(
+                "up {:?}, {} data series, scrape_duration_seconds {duration}",
+                get("up"),
+                data.len()
+            ),
+        );
+        let counters: Vec<(String, Option<f64>)> = [
+            "scrape_samples_scraped",
+            "scrape_samples_post_metric_relabeling",
+            "scrape_series_added",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), get(n)))
+        .collect();
+        seen.push((counters, data));
+    }
+    if let [(pc, pd), (sc, sd)] = seen.as_slice() {
+        checks.add(
+            format!("faulty target, {what}: scrape_* series and data series agree"),
+            pc == sc && pd == sd,
+            format!("prometheus {pc:?}\n{side} {sc:?}"),
         );
     }
     Ok(())
