@@ -12,7 +12,8 @@
 //! - `node-relabel`: node_exporter again as six targets told apart by a `shard` label, with
 //!   `params` (`collect[]`), `relabel_configs` (hashmod + keep, replace of `instance`, a new
 //!   label, labelmap) and `metric_relabel_configs` (drop by name, labeldrop, replace);
-//! - `static`: the harness's target.
+//! - `static`: the harness's target;
+//! - `faulty`: a second, small harness target that later fails on purpose.
 //!
 //! After `E2E_SCRAPE_DURATION` of scraping, at one evaluation time T in the past:
 //!
@@ -31,6 +32,12 @@
 //!    timeout, discovered labels) and dropped targets as Prometheus;
 //! 7. every scrape of the harness's target carried `Accept: text/plain…` and the
 //!    `X-Prometheus-Scrape-Timeout-Seconds` header.
+//!
+//! Then failed scrapes: the `faulty` target answers HTTP 500, then serves an unparsable line
+//! after two samples, then answers later than `scrape_timeout`, then recovers; after each switch
+//! both servers must agree on `up`, on its series being stale (or back), on
+//! `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling` and `scrape_series_added`,
+//! and report a plausible `scrape_duration_seconds`.
 //!
 //! Then staleness: the harness's target stops exposing one series and changes a gauge, and at
 //! its next scrape both servers must have the series stale and the new value. The target is
