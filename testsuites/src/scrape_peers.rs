@@ -255,11 +255,15 @@ impl StaticTarget {
                     Ok((conn, _)) => {
                         let text = body2.lock().map(|b| b.clone()).unwrap_or_default();
                         let f = fault2.lock().map(|f| *f).unwrap_or(Fault::None);
-                        if let Some(r) = serve(conn, &text, f) {
-                            if let Ok(mut v) = seen2.lock() {
-                                v.push(r);
+                        let seen3 = Arc::clone(&seen2);
+                        // One thread per request, so a slow answer delays no other scrape.
+                        std::thread::spawn(move || {
+                            if let Some(r) = serve(conn, &text, f) {
+                                if let Ok(mut v) = seen3.lock() {
+                                    v.push(r);
+                                }
                             }
-                        }
+                        });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
