@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+mod ast;
 mod exec;
 mod funcs;
 mod gofmt;

@@ -1,68 +1,49 @@
+//! Table tests for the template engine.
+//!
+//! Expectations in the tables marked "promtool" were produced by Prometheus 2.42 itself: each
+//! template was put in an alerting rule's annotations and `promtool test rules` printed what it
+//! rendered, for an alert on `m{instance="host.example.com:9090",job="api"}` with value 1234.5
+//! (so `$labels` also holds `__name__="m"`). Errors appear as Prometheus puts them in the
+//! annotation: `<error expanding template: …>`.
+
 use std::collections::BTreeMap;
 
 use super::*;
 
-#[test]
-#[ignore]
-fn oracle_dump() {
-    let path = std::env::var("TPL_CASES").unwrap();
-    let value: f64 = std::env::var("TPL_VALUE")
-        .unwrap_or("1234.5".into())
-        .parse()
-        .unwrap();
-    let labels: BTreeMap<String, String> = [
-        ("__name__", "m"),
-        ("instance", "host.example.com:9090"),
-        ("job", "api"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let data = Data {
-        labels,
-        value,
-        ..Default::default()
-    };
-    let mut out = String::new();
-    for line in std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
-        let t: String = serde_json::from_str(line).unwrap();
-        if std::env::var("TPL_MODE").is_ok() {
-            let r = match parse("__alert_T", &format!("{ALERT_HEADER}{t}")) {
-                Ok(_) => "NO PARSE ERROR".to_string(),
-                Err(e) => e.to_string(),
-            };
-            out.push_str(&serde_json::to_string(&r).unwrap());
-            out.push('\n');
-            continue;
-        }
-        let q = FakeQuerier;
-        let env = Env {
-            querier: Some(&q),
-            ts_ms: 0,
-        };
-        let r = match expand("__alert_T", &t, &data, &env) {
-            Ok(s) => s,
-            Err(e) => format!("<error expanding template: {e}>"),
-        };
-        out.push_str(&serde_json::to_string(&r).unwrap());
-        out.push('\n');
-    }
-    std::fs::write(std::env::var("TPL_OUT").unwrap(), out).unwrap();
+mod bounds;
+mod funcs;
+mod lang;
+mod numbers;
+mod query;
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
+/// The alert data the promtool tables were rendered with.
+fn alert_data() -> Data {
+    Data {
+        labels: labels(&[
+            ("__name__", "m"),
+            ("instance", "host.example.com:9090"),
+            ("job", "api"),
+        ]),
+        value: 1234.5,
+        ..Default::default()
+    }
+}
+
+/// Answers `query` like the promtool test's storage: `m` is the alert's series, `s` three
+/// series (in the order Prometheus happened to return them), anything else nothing.
 struct FakeQuerier;
 
 impl Querier for FakeQuerier {
     fn query(&self, q: &str, _ts_ms: i64) -> Result<Vec<QuerySample>, String> {
         let row = |l: &[(&str, &str)], value: f64| QuerySample {
-            labels: l
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: labels(l),
             value,
         };
         match q {
@@ -83,4 +64,74 @@ impl Querier for FakeQuerier {
             _ => Ok(vec![]),
         }
     }
+}
+
+/// Expands `text` as the annotation of alert `T`, rendering errors as Prometheus does.
+fn render_with(text: &str, data: &Data) -> String {
+    let q = FakeQuerier;
+    let env = Env {
+        querier: Some(&q),
+        ts_ms: 0,
+    };
+    match expand("__alert_T", text, data, &env) {
+        Ok(s) => s,
+        Err(e) => format!("<error expanding template: {e}>"),
+    }
+}
+
+fn render(text: &str) -> String {
+    render_with(text, &alert_data())
+}
+
+/// Runs a table, reporting every mismatch at once.
+fn check_table(table: &[(&str, &str)]) {
+    let mut bad = Vec::new();
+    for (text, want) in table {
+        let got = render(text);
+        if got != *want {
+            bad.push(format!(
+                "template {text:?}\n   want {want:?}\n    got {got:?}"
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} differ:\n{}",
+        bad.len(),
+        table.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn template_is_send_sync_and_reusable() {
+    fn assert_send_sync<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    assert_send_sync::<Template>();
+    let t = parse("x", "{{ .Labels.job }}={{ .Value }}").expect("parses");
+    let env = Env::default();
+    let mut d = alert_data();
+    assert_eq!(t.execute(&d, &env).expect("runs"), "api=1234.5");
+    d.value = 2.0;
+    d.labels.insert("job".into(), "db".into());
+    assert_eq!(t.execute(&d, &env).expect("runs"), "db=2");
+    assert_eq!(t.name(), "x");
+}
+
+#[test]
+fn parse_without_header_has_no_alert_variables() {
+    let err = parse("n", "{{ $labels.job }}").expect_err("undefined variable");
+    assert_eq!(
+        err.to_string(),
+        r#"template: n:1: undefined variable "$labels""#
+    );
+    assert!(matches!(err, TemplateError::Parse { line: 1, .. }));
+}
+
+#[test]
+fn expand_wraps_parse_errors_as_prometheus() {
+    let err = expand("__alert_X", "a\n{{ foo }}", &alert_data(), &Env::default()).expect_err("foo");
+    assert_eq!(
+        err.to_string(),
+        r#"error parsing template __alert_X: template: __alert_X:2: function "foo" not defined"#
+    );
 }
