@@ -5,10 +5,12 @@
 //! 1-based line and column in characters, a mapping at its first key, a scalar at its first
 //! character (the quote or the `|` of a block scalar). This scanner reads the block-style
 //! structure rule files are written in and mirrors it as a tree that the decoder walks beside
-//! the parsed values. It only locates; the values themselves always come from serde_yaml_ng.
-//! Where it meets syntax it does not follow (flow collections spanning structure, anchors used
-//! as whole nodes, odd indentation) it gives up on that subtree, and the messages then carry
-//! no position, as Prometheus's do for nodes it has no position for.
+//! the parsed values: block mappings and sequences, flow collections (`{record: a, expr: up}`),
+//! plain, quoted, folded and literal scalars over several lines, comments and a leading `---`.
+//! It only locates; the values themselves always come from serde_yaml_ng. Where it meets
+//! syntax it does not follow (odd indentation, nodes behind tags or anchors, keys that only
+//! exist after a `<<` merge) it gives up on that part, and those messages then say 0:0, as
+//! Prometheus's do for a node that is absent.
 
 /// A 1-based line and column; 0:0 for a node that is absent (yaml.v3's zero node).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,9 +141,27 @@ impl Scanner<'_> {
         if key_end(rest).is_some() {
             return self.map(at);
         }
+        Some(self.scalar_or_flow(at, parent))
+    }
+
+    /// The scalar or flow collection at byte `at` of the current line; moves past it.
+    fn scalar_or_flow(&mut self, at: usize, parent: usize) -> Node {
+        let text = &self.lines[self.line][at..];
+        if text.starts_with(['{', '[']) {
+            let mut f = Flow {
+                lines: &self.lines,
+                line: self.line,
+                byte: at,
+            };
+            if let Some(node) = f.node() {
+                // Whatever follows the collection on its last line can only be a comment.
+                self.line = f.line + 1;
+                return node;
+            }
+        }
         let pos = self.pos(at);
-        self.skip_scalar(rest, parent);
-        Some(Node::Scalar { pos })
+        self.skip_scalar(text, parent);
+        Node::Scalar { pos }
     }
 
     /// A block sequence whose dashes are at byte column `col`.
@@ -204,9 +224,7 @@ impl Scanner<'_> {
                 // `key: - x` is not YAML; serde_yaml_ng reports it.
                 return None;
             } else {
-                let pos = self.pos(value_at);
-                self.skip_scalar(value_text, col);
-                Node::Scalar { pos }
+                self.scalar_or_flow(value_at, col)
             };
             entries.push(Entry {
                 key,
@@ -250,6 +268,157 @@ impl Scanner<'_> {
             }
             self.line += 1;
         }
+    }
+}
+
+/// A flow collection (`{record: a, expr: up}`, `[a, b]`), possibly over several lines.
+struct Flow<'s, 'a> {
+    lines: &'s [&'a str],
+    line: usize,
+    byte: usize,
+}
+
+impl Flow<'_, '_> {
+    fn pos(&self) -> Pos {
+        let l = self.lines[self.line];
+        Pos {
+            line: self.line + 1,
+            col: l[..self.byte.min(l.len())].chars().count() + 1,
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.lines.get(self.line)?[self.byte..].chars().next()
+    }
+
+    fn bump(&mut self) {
+        if let Some(c) = self.peek() {
+            self.byte += c.len_utf8();
+        }
+    }
+
+    /// Skips spaces, line ends and comments.
+    fn skip_ws(&mut self) {
+        while let Some(l) = self.lines.get(self.line) {
+            let rest = &l[self.byte..];
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                self.line += 1;
+                self.byte = 0;
+                continue;
+            }
+            self.byte += rest.len() - trimmed.len();
+            return;
+        }
+    }
+
+    fn node(&mut self) -> Option<Node> {
+        self.skip_ws();
+        let pos = self.pos();
+        match self.peek()? {
+            '{' => {
+                self.bump();
+                let mut entries = Vec::new();
+                loop {
+                    self.skip_ws();
+                    if self.peek()? == '}' {
+                        self.bump();
+                        return Some(Node::Map { pos, entries });
+                    }
+                    let key_pos = self.pos();
+                    let key = self.scalar_text()?;
+                    self.skip_ws();
+                    let value = if self.peek()? == ':' {
+                        self.bump();
+                        self.skip_ws();
+                        self.node()?
+                    } else {
+                        Node::Scalar { pos: self.pos() }
+                    };
+                    entries.push(Entry {
+                        key,
+                        key_pos,
+                        value,
+                    });
+                    self.skip_ws();
+                    match self.peek()? {
+                        ',' => self.bump(),
+                        '}' => {}
+                        _ => return None,
+                    }
+                }
+            }
+            '[' => {
+                self.bump();
+                let mut items = Vec::new();
+                loop {
+                    self.skip_ws();
+                    if self.peek()? == ']' {
+                        self.bump();
+                        return Some(Node::Seq { pos, items });
+                    }
+                    items.push(self.node()?);
+                    self.skip_ws();
+                    match self.peek()? {
+                        ',' => self.bump(),
+                        ']' => {}
+                        _ => return None,
+                    }
+                }
+            }
+            _ => {
+                self.scalar_text()?;
+                Some(Node::Scalar { pos })
+            }
+        }
+    }
+
+    /// A quoted or plain scalar inside a flow collection; its text for keys.
+    fn scalar_text(&mut self) -> Option<String> {
+        let q = self.peek()?;
+        if q == '"' || q == '\'' {
+            self.bump();
+            let mut out = String::new();
+            loop {
+                let Some(c) = self.peek() else {
+                    // A quoted scalar may continue on the next line.
+                    self.line += 1;
+                    self.byte = 0;
+                    self.lines.get(self.line)?;
+                    out.push(' ');
+                    continue;
+                };
+                self.bump();
+                if q == '"' && c == '\\' {
+                    let escaped = self.peek()?;
+                    self.bump();
+                    out.push(escaped);
+                } else if q == '\'' && c == '\'' && self.peek() == Some('\'') {
+                    self.bump();
+                    out.push('\'');
+                } else if c == q {
+                    return Some(out);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        let l = self.lines.get(self.line)?;
+        let rest = &l[self.byte..];
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            let next = rest[i + c.len_utf8()..].chars().next();
+            let ends = matches!(c, ',' | '}' | ']')
+                || (c == ':' && matches!(next, None | Some(' ' | ',' | '}' | ']')))
+                || (c == '#' && rest[..i].ends_with(' '));
+            if ends {
+                end = i;
+                break;
+            }
+        }
+        let text = rest[..end].trim_end().to_string();
+        self.byte += end;
+        (!text.is_empty()).then_some(text)
     }
 }
 

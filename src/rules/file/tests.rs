@@ -133,6 +133,92 @@ groups:
     assert_eq!((rules[0].line, rules[1].line), (4, 8));
 }
 
+/// Positions of the nodes at fault in block, flow, quoted, folded and multi-line syntax, as
+/// promtool 2.42 (yaml.v3) printed them for this file.
+#[test]
+fn positions_match_yaml_v3() {
+    let text = r#"---
+# comment
+groups:
+- name: "quoted"   # trailing comment
+  rules:
+
+  # comment between items
+  - record: a
+    expr: >-
+      sum(
+  -   alert:   Spaced
+      expr:    'foo('
+  - "alert": QuotedKey
+    "expr": bar(
+  -
+    record: b
+    expr: baz(
+  - labels:
+      x: "multi
+        line"
+    record: c
+    expr:
+      qux(
+  - record: d
+    expr: plain
+      continued(
+  - {record: e, expr: "f("}
+- name: second
+  rules: [{record: g, expr: "h("}]
+- name: third
+  rules:
+    - record: i
+      expr: |2
+          j(
+      labels: {a: b}
+    - record: ünï
+      expr: "k("
+"#;
+    let got: Vec<String> = errors(text)
+        .iter()
+        .map(|e| e.split(": could not parse").next().unwrap_or(e).to_string())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "rules.yml: 9:11: group \"quoted\", rule 1, \"a\"",
+            "rules.yml: 12:16: group \"quoted\", rule 2, \"Spaced\"",
+            "rules.yml: 14:13: group \"quoted\", rule 3, \"QuotedKey\"",
+            "rules.yml: 17:11: group \"quoted\", rule 4, \"b\"",
+            "rules.yml: 23:7: group \"quoted\", rule 5, \"c\"",
+            "rules.yml: 25:11: group \"quoted\", rule 6, \"d\"",
+            "rules.yml: 27:23: group \"quoted\", rule 7, \"e\"",
+            "rules.yml: 29:29: group \"second\", rule 1, \"g\"",
+            "rules.yml: 33:13: group \"third\", rule 1, \"i\"",
+            "rules.yml: 37:13: group \"third\", rule 2, \"ünï\"",
+        ]
+    );
+    let mut valid = text.replace("plain", "1 +");
+    for bad in [
+        "sum(",
+        "foo(",
+        "bar(",
+        "baz(",
+        "qux(",
+        "continued(",
+        "f(",
+        "h(",
+        "j(",
+        "k(",
+    ] {
+        valid = valid.replace(bad, "up");
+    }
+    let f = parse(&valid).expect("valid with the expressions fixed");
+    let lines: Vec<usize> = f
+        .groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(lines, [8, 11, 13, 16, 18, 24, 27, 29, 32, 36]);
+}
+
 #[test]
 fn empty_and_comment_only_files_have_no_groups() {
     for text in ["", "# nothing\n", "---\n", "groups:\n", "groups: []\n"] {
