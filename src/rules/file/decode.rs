@@ -68,6 +68,15 @@ pub(super) fn decode(text: &str, tree: Option<&Node>) -> Result<Vec<RawGroup>, V
         None => Value::Null,
         Some(doc) => match Value::deserialize(doc) {
             Ok(v) => v,
+            Err(e) if e.to_string().contains("duplicate entry with key") => {
+                if let Some((key, first, again)) = tree.and_then(duplicate_key) {
+                    return Err(vec![format!(
+                        "yaml: unmarshal errors:\n  line {again}: mapping key {} already defined at line {first}",
+                        super::validate::go_quote(&key)
+                    )]);
+                }
+                return Err(vec![syntax_error(&e)]);
+            }
             Err(e) => {
                 // Prometheus decodes the text twice (values, then nodes for positions) and both
                 // decodings report the same syntax error.
@@ -100,6 +109,25 @@ pub(super) fn decode(text: &str, tree: Option<&Node>) -> Result<Vec<RawGroup>, V
         return Err(vec![unmarshal_errors(&mut d.terrors)]);
     }
     Ok(groups)
+}
+
+/// The first key that appears twice in one mapping: the key, and the lines of both.
+fn duplicate_key(node: &Node) -> Option<(String, usize, usize)> {
+    match node {
+        Node::Map { entries, .. } => {
+            for (i, e) in entries.iter().enumerate() {
+                if let Some(d) = entries[..i].iter().find(|p| p.key == e.key) {
+                    return Some((e.key.clone(), d.key_pos.line, e.key_pos.line));
+                }
+                if let Some(found) = duplicate_key(&e.value) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        Node::Seq { items, .. } => items.iter().find_map(duplicate_key),
+        Node::Scalar { .. } => None,
+    }
 }
 
 /// yaml.v3's message for collected type errors.

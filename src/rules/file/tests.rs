@@ -328,6 +328,13 @@ const BAD: &[(&str, &str, &[&str])] = &[
         &["rules.yml: not a valid duration string: \"5x\""],
     ),
     (
+        "key given twice",
+        "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        expr: down\n",
+        &[
+            "rules.yml: yaml: unmarshal errors:\n  line 6: mapping key \"expr\" already defined at line 5",
+        ],
+    ),
+    (
         "yaml syntax: bad indentation",
         "groups:\n  - name: a\n    rules:\n      - record: x\n       expr: up\n",
         &[
