@@ -180,9 +180,14 @@ impl<'a, 'e> Exec<'a, 'e> {
                 .collect(),
             Value::Nil => Vec::new(),
             other => {
+                // Go reports this at the first word of the pipeline's last command.
+                let (pos, ctx) = match b.pipe.cmds.last() {
+                    Some(c) => (c.arg_pos[0], arg_string(&c.args[0])),
+                    None => (b.pipe.pos, pipe_string(&b.pipe)),
+                };
                 return Err(self.fail(
-                    b.pipe.pos,
-                    pipe_string(&b.pipe),
+                    pos,
+                    ctx,
                     format!("range can't iterate over {}", other.go_string(true)),
                 ));
             }

@@ -319,14 +319,78 @@ pub(crate) fn sprintln(args: &[Value]) -> String {
     parts.join(" ") + "\n"
 }
 
-fn bad_verb(verb: char, v: &Value) -> String {
+/// `%!verb(type=value)`: Go prints the value with `%v` and the same flags.
+fn bad_verb(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String {
     match v {
         Value::Nil => format!("%!{verb}(<nil>)"),
-        _ => format!("%!{verb}({}={})", v.type_name(), sprint_value(v)),
+        _ => format!(
+            "%!{verb}({}={})",
+            v.type_name(),
+            format_one('v', prec, fl, v)
+        ),
     }
 }
 
+/// Maps, slices and structs: fmt applies the verb to each element.
+fn format_composite(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> Option<String> {
+    let f = |x: &Value| format_one(verb, prec, fl, x);
+    let s = |x: &str| f(&Value::Str(x.to_string()));
+    let labels = |m: &std::collections::BTreeMap<String, String>| {
+        let parts: Vec<String> = m
+            .iter()
+            .map(|(k, v)| format!("{}:{}", s(k), s(v)))
+            .collect();
+        format!("map[{}]", parts.join(" "))
+    };
+    let sample = |x: &super::value::Sample| {
+        format!("&{{{} {}}}", labels(&x.labels), f(&Value::Float(x.value)))
+    };
+    Some(match v {
+        Value::StrMap(m) => labels(m),
+        Value::Map(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}:{}", s(k), f(v)))
+                .collect();
+            format!("map[{}]", parts.join(" "))
+        }
+        // Go prints the elements' addresses here; the samples are more useful.
+        Value::Vector(v) => format!("[{}]", v.iter().map(sample).collect::<Vec<_>>().join(" ")),
+        Value::Sample(x) => sample(x),
+        Value::Data(d) => format!(
+            "{{{} {} {} {}}}",
+            labels(&d.labels),
+            labels(&d.external_labels),
+            s(&d.external_url),
+            f(&Value::Float(d.value))
+        ),
+        _ => return None,
+    })
+}
+
+fn hex_bytes(b: &[u8], upper: bool, fl: &Flags) -> String {
+    let mut out = String::new();
+    for (i, byte) in b.iter().enumerate() {
+        if fl.space && i > 0 {
+            out.push(' ');
+        }
+        if fl.sharp && (fl.space || i == 0) {
+            out.push_str(if upper { "0X" } else { "0x" });
+        }
+        if upper {
+            out.push_str(&format!("{byte:02X}"));
+        } else {
+            out.push_str(&format!("{byte:02x}"));
+        }
+    }
+    out
+}
+
 fn format_one(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String {
+    let truncated = |s: &str| match prec {
+        Some(p) => s.chars().take(p).collect::<String>(),
+        None => s.to_string(),
+    };
     match (verb, v) {
         ('T', v) => pad(v.type_name().to_string(), fl, false),
         ('v', Value::Float(f)) => format_float(*f, 'g', prec, fl),
@@ -335,7 +399,7 @@ fn format_one(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String 
             format_float(*f, verb, prec, fl)
         }
         ('v' | 'd' | 'x' | 'X' | 'o' | 'O' | 'b', Value::Int(i)) => format_int(*i, verb, prec, fl),
-        ('U', Value::Int(i)) => pad(format!("U+{:04X}", i), fl, false),
+        ('U', Value::Int(i)) => pad(format!("U+{i:04X}"), fl, false),
         ('c', Value::Int(i)) => pad(
             char::from_u32(*i as u32).unwrap_or('\u{fffd}').to_string(),
             fl,
@@ -351,54 +415,86 @@ fn format_one(verb: char, prec: Option<usize>, fl: &Flags, v: &Value) -> String 
             )
         }
         ('v' | 't', Value::Bool(b)) => pad(b.to_string(), fl, false),
-        ('s' | 'v', Value::Str(s)) => {
-            let s = match prec {
-                Some(p) => s.chars().take(p).collect(),
-                None => s.clone(),
-            };
-            pad(s, fl, false)
-        }
+        ('s' | 'v', Value::Str(s)) => pad(truncated(s), fl, false),
         ('q', Value::Str(s)) => {
+            let s = truncated(s);
             if fl.sharp && !s.contains('`') && !s.chars().any(|c| c.is_control() && c != '\t') {
                 pad(format!("`{s}`"), fl, false)
             } else {
-                pad(quote(s), fl, false)
+                pad(quote(&s), fl, false)
             }
         }
         ('x' | 'X', Value::Str(s)) => {
-            let hex: String = s
-                .bytes()
-                .map(|b| {
-                    if verb == 'x' {
-                        format!("{b:02x}")
-                    } else {
-                        format!("{b:02X}")
-                    }
-                })
-                .collect();
-            pad(hex, fl, false)
+            let b = s.as_bytes();
+            let b = &b[..prec.unwrap_or(b.len()).min(b.len())];
+            pad(hex_bytes(b, verb == 'X', fl), fl, false)
         }
+        ('v' | 's', Value::Time(ns)) => pad(super::value::time_string(*ns), fl, false),
+        ('q', Value::Time(ns)) => pad(quote(&super::value::time_string(*ns)), fl, false),
         ('v', Value::Nil) => pad("<nil>".to_string(), fl, false),
-        ('v' | 's', v) if !matches!(v, Value::Float(_) | Value::Int(_) | Value::Bool(_)) => {
-            pad(v.go_string(true), fl, false)
-        }
-        (verb, v) => bad_verb(verb, v),
+        (verb, v) => match format_composite(verb, prec, fl, v) {
+            Some(s) => s,
+            None => bad_verb(verb, prec, fl, v),
+        },
     }
 }
 
-/// fmt.Sprintf for the verbs, flags, widths and precisions templates use in practice.
+/// fmt.Sprintf: verbs, flags, widths and precisions (also `*` and `[n]` argument indexes).
 pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
+    let f: Vec<char> = format.chars().collect();
     let mut out = String::new();
-    let mut chars = format.chars().peekable();
-    let mut next = 0usize;
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
+    let mut i = 0;
+    let mut arg = 0usize;
+    let mut reordered = false;
+    // `[n]`: selects argument n (1-based); Some(false) when n is out of range.
+    let index = |i: &mut usize, arg: &mut usize, reordered: &mut bool| -> Option<bool> {
+        if f.get(*i) != Some(&'[') {
+            return None;
+        }
+        *reordered = true;
+        let close = f[*i..].iter().position(|&c| c == ']').map(|p| *i + p)?;
+        let digits: String = f[*i + 1..close].iter().collect();
+        *i = close + 1;
+        match digits.parse::<usize>() {
+            Ok(n) if n >= 1 && n <= args.len() => {
+                *arg = n - 1;
+                Some(true)
+            }
+            _ => Some(false),
+        }
+    };
+    let number = |i: &mut usize| -> Option<usize> {
+        let mut n: Option<usize> = None;
+        while let Some(d) = f.get(*i).and_then(|c| c.to_digit(10)) {
+            n = Some(
+                n.unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(d as usize)
+                    .min(1 << 16),
+            );
+            *i += 1;
+        }
+        n
+    };
+    // `*`: the argument as an int, if it is one and not absurd.
+    let star = |arg: &mut usize| -> Option<i64> {
+        let v = match args.get(*arg) {
+            Some(Value::Int(n)) if n.abs() <= 1_000_000 => Some(*n),
+            _ => None,
+        };
+        *arg += 1;
+        v
+    };
+    while i < f.len() {
+        if f[i] != '%' {
+            out.push(f[i]);
+            i += 1;
             continue;
         }
+        i += 1;
         let mut fl = Flags::default();
-        while let Some(&f) = chars.peek() {
-            match f {
+        while let Some(&c) = f.get(i) {
+            match c {
                 '-' => fl.minus = true,
                 '+' => fl.plus = true,
                 ' ' => fl.space = true,
@@ -406,46 +502,93 @@ pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
                 '#' => fl.sharp = true,
                 _ => break,
             }
-            chars.next();
+            i += 1;
         }
-        let num = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-            let mut n: Option<usize> = None;
-            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-                n = Some(
-                    n.unwrap_or(0)
-                        .saturating_mul(10)
-                        .saturating_add(d as usize)
-                        .min(1 << 16),
-                );
-                chars.next();
+        let mut good = true;
+        let mut after_index = match index(&mut i, &mut arg, &mut reordered) {
+            Some(ok) => {
+                good &= ok;
+                true
             }
-            n
+            None => false,
         };
-        fl.width = num(&mut chars);
+        if f.get(i) == Some(&'*') {
+            i += 1;
+            match star(&mut arg) {
+                Some(w) => {
+                    fl.width = Some(w.unsigned_abs() as usize);
+                    if w < 0 {
+                        fl.minus = true;
+                    }
+                }
+                None => out.push_str("%!(BADWIDTH)"),
+            }
+            after_index = false;
+        } else {
+            fl.width = number(&mut i);
+            if after_index && fl.width.is_some() {
+                good = false;
+            }
+        }
         let mut prec = None;
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            prec = Some(num(&mut chars).unwrap_or(0));
+        if f.get(i) == Some(&'.') && i + 1 < f.len() {
+            i += 1;
+            if after_index {
+                good = false;
+            }
+            after_index = match index(&mut i, &mut arg, &mut reordered) {
+                Some(ok) => {
+                    good &= ok;
+                    true
+                }
+                None => false,
+            };
+            if f.get(i) == Some(&'*') {
+                i += 1;
+                match star(&mut arg) {
+                    Some(p) if p >= 0 => prec = Some(p as usize),
+                    Some(_) => {}
+                    None => out.push_str("%!(BADPREC)"),
+                }
+                after_index = false;
+            } else {
+                prec = Some(number(&mut i).unwrap_or(0));
+            }
+        }
+        if !after_index {
+            if let Some(ok) = index(&mut i, &mut arg, &mut reordered) {
+                good &= ok;
+            }
         }
         if fl.minus {
             fl.zero = false;
         }
-        let Some(verb) = chars.next() else {
+        let Some(&verb) = f.get(i) else {
             out.push_str("%!(NOVERB)");
             break;
         };
+        i += 1;
         if verb == '%' {
             out.push('%');
             continue;
         }
-        match args.get(next) {
+        if !good {
+            out.push_str(&format!("%!{verb}(BADINDEX)"));
+            continue;
+        }
+        if verb == 'v' {
+            // `%+v` and `%#v` choose struct and Go syntax; plain values print as with `%v`.
+            fl.plus = false;
+            fl.sharp = false;
+        }
+        match args.get(arg) {
             None => out.push_str(&format!("%!{verb}(MISSING)")),
             Some(v) => out.push_str(&format_one(verb, prec, &fl, v)),
         }
-        next += 1;
+        arg += 1;
     }
-    if next < args.len() {
-        let extra: Vec<String> = args[next..]
+    if !reordered && arg < args.len() {
+        let extra: Vec<String> = args[arg..]
             .iter()
             .map(|v| match v {
                 Value::Nil => "<nil>".to_string(),

@@ -369,6 +369,97 @@ const RENDERED: &[(&str, &str)] = &[
         r#"{{ title "hello" | printf "%q" }} {{ "x" | printf "%s%s" "y" }}"#,
         r#""Hello" yx"#,
     ),
+    ("{{-3}} {{3 -}} x {{- 4}}", "-3 3x4"),
+    (
+        "{{ range $key, $value := .Labels }}{{ $key }}:{{ $value }} {{ end }}{{ $value }}",
+        "__name__:m instance:host.example.com:9090 job:api 1234.5",
+    ),
+    (
+        r#"{{ with printf "%s" "m" | query }}{{ . | first | value | humanize1024 }}B{{ end }}"#,
+        "1.206kiB",
+    ),
+    (
+        r#"{{ index $labels "label-with-dash" }}|{{ printf "%.1f%%" (humanizePercentage 0.5) }}"#,
+        "|%!f(string=5)%",
+    ),
+    (
+        "{{ (toTime 1.5).Unix }} {{ (toTime 1.5).UnixNano }}",
+        "1 1500000000",
+    ),
+    (
+        "Alert {{ $labels.alertname }} on\n{{ range $k, $v := $labels -}}\n  - {{ $k }}: {{ $v }}\n{{ end -}}\ndone",
+        "Alert  on\n- __name__: m\n- instance: host.example.com:9090\n- job: api\ndone",
+    ),
+    (
+        r#"{{ printf "%s" }} {{ printf "%!" }} {{ printf "%z" 1 }} {{ printf "%[1]d %[1]d" 5 }} {{ printf "%*d" 5 3 }}"#,
+        "%!s(MISSING) %!!(MISSING) %!z(int=1) 5 5     3",
+    ),
+    (
+        r#"{{ printf "%v %d" -0.0 -0 }} {{ printf "%08.3e|%-10.1f|%+v" 12345.678 -2.25 1.5 }}"#,
+        "-0 0 1.235e+04|-2.2      |1.5",
+    ),
+    (
+        r#"{{ printf "%g %g %g %g" 100000.0 1000000.0 0.0001 0.00001 }}"#,
+        "100000 1e+06 0.0001 1e-05",
+    ),
+    (
+        r#"{{ printf "%.3v|%10v|%-10v|" 3.14159 "s" 7 }}"#,
+        "3.14|         s|7         |",
+    ),
+    (r#"{{ printf "%t %t" 1 "x" }}"#, "%!t(int=1) %!t(string=x)"),
+    (
+        r#"{{ print 1 nil 2 }}|{{ print "a" nil }}|{{ println nil 1 }}"#,
+        "1 <nil> 2|a<nil>|<nil> 1\n",
+    ),
+    (
+        r#"{{ printf "%s %v" (args 1) (args) }}"#,
+        "map[arg0:%!s(int=1)] map[]",
+    ),
+    (
+        r#"{{ if 0.0 }}a{{ else if "" }}b{{ else if (args) }}c{{ else }}d{{ end }}"#,
+        "d",
+    ),
+    (
+        "{{ $a := 1 }}{{ with $a }}{{ $a := 2 }}{{ $a }}{{ end }}{{ $a }}",
+        "21",
+    ),
+    (
+        r#"{{ range $i, $c := "abc" }}{{ $i }}{{ end }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:131: executing "__alert_T" at <"abc">: range can't iterate over abc>"#,
+    ),
+    (r#"{{ 1 | printf "%d %d" 2 }}"#, "2 1"),
+    (r#"{{ "x" | len }} {{ $labels | len }}"#, "1 3"),
+    (r#"{{ slice "abc" }} {{ slice "abc" 0 0 }}"#, "abc "),
+    (
+        r#"{{ index "abc" 5 }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <index "abc" 5>: error calling index: index out of range: 5>"#,
+    ),
+    (r#"{{ html "a" 1 }} {{ js 1 2 }} {{ urlquery }}"#, "a1 1 2 "),
+    (
+        r#"{{ title "" }}{{ toUpper "" }}{{ stripPort "" }}|{{ stripPort "a:b:c" }}|{{ stripDomain "a.b:c:d" }}|{{ stripDomain "[::1]" }}|{{ stripDomain "1.2.3.4" }}"#,
+        "|a:b:c|a|[::1]|1.2.3.4",
+    ),
+    (
+        r#"{{ parseDuration "1h0m" }} {{ parseDuration "1m1h" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:142: executing "__alert_T" at <parseDuration "1m1h">: error calling parseDuration: not a valid duration string: "1m1h">"#,
+    ),
+    (
+        r#"{{ parseDuration "-1h" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <parseDuration "-1h">: error calling parseDuration: not a valid duration string: "-1h">"#,
+    ),
+    (
+        r#"{{ graphLink "" }} {{ tableLink "a b+c" }}"#,
+        "/graph?g0.expr=&g0.tab=0 /graph?g0.expr=a+b%2Bc&g0.tab=1",
+    ),
+    ("{{ args }}|{{ len (args 1 2 3) }}", "map[]|3"),
+    (
+        "{{ humanizeTimestamp 1e19 }}",
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <humanizeTimestamp 1e19>: error calling humanizeTimestamp: 1e+19 cannot be represented as a nanoseconds timestamp since it overflows int64>"#,
+    ),
+    (
+        r#"{{ toTime "abc" }}"#,
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing "__alert_T" at <toTime "abc">: error calling toTime: strconv.ParseFloat: parsing "abc": invalid syntax>"#,
+    ),
 ];
 
 #[test]
