@@ -326,6 +326,34 @@ impl<'a, 'e> Exec<'a, 'e> {
                     (Arg::Field(f), _) if f.is_empty() => dot.clone(),
                     _ => self.arg(&receiver, dot, c.arg_pos[0])?,
                 };
+                if let (Value::Time(ns), "Format") = (&recv, last.as_str()) {
+                    // The one time method with an argument: Format(layout string).
+                    let mut vals = Vec::new();
+                    for (a, &pos) in c.args[1..].iter().zip(&c.arg_pos[1..]) {
+                        if matches!(a, Arg::Number(..) | Arg::Bool(_) | Arg::Nil) {
+                            let msg = format!("expected string; found {}", arg_string(a));
+                            return Err(self.fail(pos, arg_string(a), msg));
+                        }
+                        vals.push(self.arg(a, dot, pos)?);
+                    }
+                    vals.extend(fin);
+                    return match vals.as_slice() {
+                        [Value::Str(layout)] => Ok(Value::Str(super::gotime::format(*ns, layout))),
+                        [v] => Err(self.fail(
+                            c.arg_pos[0],
+                            arg_string(first),
+                            format!(
+                                "wrong type for value; expected string; got {}",
+                                v.type_name()
+                            ),
+                        )),
+                        vs => Err(self.fail(
+                            c.arg_pos[0],
+                            arg_string(first),
+                            format!("wrong number of args for Format: want 1 got {}", vs.len()),
+                        )),
+                    };
+                }
                 let msg = match recv {
                     Value::StrMap(_) | Value::Map(_) => {
                         format!("{last} is not a method but has arguments")
@@ -411,6 +439,7 @@ impl<'a, 'e> Exec<'a, 'e> {
                 "UnixNano" => Ok(Value::Int(ns)),
                 "UTC" => Ok(Value::Time(ns)),
                 "String" => Ok(Value::Str(super::value::time_string(ns))),
+                "Format" => Err("wrong number of args for Format: want 1 got 0".to_string()),
                 _ => Err(no_field("*time.Time")),
             },
             Value::Nil => Err(format!("nil pointer evaluating interface {{}}.{f}")),

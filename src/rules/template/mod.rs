@@ -19,6 +19,7 @@ mod funcs;
 mod gofmt;
 mod goregex;
 mod gostr;
+mod gotime;
 mod lexer;
 mod parse;
 mod prom;

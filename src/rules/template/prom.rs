@@ -223,7 +223,8 @@ fn to_time(v: f64) -> Result<i64, String> {
             super::gofmt::float_v(v)
         ));
     }
-    Ok(ns as i64)
+    // model.TimeFromUnixNano keeps milliseconds (truncating toward zero).
+    Ok((ns as i64) / 1_000_000 * 1_000_000)
 }
 
 fn humanize(mut v: f64) -> String {

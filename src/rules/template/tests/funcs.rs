@@ -173,6 +173,22 @@ const RENDERED: &[(&str, &str)] = &[
         r#"{{ reReplaceAll "^(.*?)\\..*$" "$1" "host.example.com" }}|{{ reReplaceAll "a" "$$" "banana" }}|{{ reReplaceAll "(a)" "$1x" "banana" }}|{{ reReplaceAll "" "-" "abc" }}"#,
         "host|b$n$n$|bnn|-a-b-c-",
     ),
+    (
+        r#"{{ (toTime 1435065584.128).Format "2006-01-02T15:04:05.000Z07:00" }}|{{ (toTime 0).Format "Mon Jan _2 15:04:05 MST 2006" }}|{{ (toTime 1700000000.5).Format "Monday, January 2, 2006 3:04:05.999 PM -0700 002 06 _2006 Janet .9 ,000" }}"#,
+        "2015-06-23T13:19:44.128Z|Thu Jan  1 00:00:00 UTC 1970|Tuesday, November 14, 2023 10:13:20.5 PM +0000 318 23 _2023 Janet .5 ,500",
+    ),
+    (
+        r#"{{ (toTime 1e9).Format "20060102 150405 pm __2 -07:00 Z0700" }}|{{ "2006" | (toTime 1).Format }}"#,
+        "20010909 014640 am 252 +00:00 Z|1970",
+    ),
+    (
+        "{{ (toTime 1).Format 1 }}",
+        r#"<error expanding template: error executing template __alert_T: template: __alert_T:1:133: executing "__alert_T" at <1>: expected string; found 1>"#,
+    ),
+    (
+        "{{ toTime 1.123456789 }} {{ toTime -1.5 }} {{ toTime 951782400 }}",
+        "1970-01-01 00:00:01.123 +0000 UTC 1969-12-31 23:59:58.5 +0000 UTC 2000-02-29 00:00:00 +0000 UTC",
+    ),
 ];
 
 #[test]
