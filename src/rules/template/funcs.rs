@@ -303,7 +303,7 @@ fn builtin(name: &str, args: &[ArgVal<'_>]) -> Result<Value, String> {
                     vals[0].type_name()
                 ));
             };
-            Ok(Value::Str(gofmt::sprintf(f, &vals[1..])))
+            Ok(Value::Str(super::printf::sprintf(f, &vals[1..])))
         }
         "html" => Ok(Value::Str(html_escape(&eval_args(&vals)))),
         "js" => Ok(Value::Str(js_escape(&eval_args(&vals)))),

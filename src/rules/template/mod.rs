@@ -22,6 +22,7 @@ mod gostr;
 mod gotime;
 mod lexer;
 mod parse;
+mod printf;
 mod prom;
 mod value;
 
