@@ -120,8 +120,17 @@ pub fn append_body(
 ) -> Result<Counts, (AppendError, Counts)> {
     let mut counts = Counts::default();
     let format = format_for(content_type, s.fallback).map_err(|e| (e, counts))?;
-    let parsed = exposition::parse(body, format, &ParseOptions::default())
-        .map_err(|e| (AppendError::Parse(e.to_string()), counts))?;
+    let opts = ParseOptions {
+        keep_empty_labels: true,
+        ..ParseOptions::default()
+    };
+    let parsed = match exposition::parse(body, format, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            let counts = counts_before(body, format, e.line, s);
+            return Err((AppendError::Parse(e.to_string()), counts));
+        }
+    };
     cache.begin();
     let mut key = Vec::with_capacity(256);
     let mut error = None;
@@ -191,6 +200,34 @@ pub fn append_body(
     mark_stale(app, cache, ts);
     cache.end(!body.is_empty());
     Ok(counts)
+}
+
+/// What Prometheus reports for a body that fails to parse at `line`: the samples before it
+/// were counted (and relabeled) before the parser stopped.
+fn counts_before(body: &[u8], format: Format, line: usize, s: &SampleSettings) -> Counts {
+    let mut counts = Counts::default();
+    let end = body
+        .split_inclusive(|b| *b == b'\n')
+        .take(line.saturating_sub(1))
+        .map(<[u8]>::len)
+        .sum::<usize>();
+    let mut prefix = body[..end.min(body.len())].to_vec();
+    if format == Format::OpenMetrics {
+        prefix.extend_from_slice(b"# EOF\n");
+    }
+    let opts = ParseOptions {
+        keep_empty_labels: true,
+        ..ParseOptions::default()
+    };
+    if let Ok(parsed) = exposition::parse(&prefix, format, &opts) {
+        for sample in &parsed.samples {
+            counts.scraped += 1;
+            if let Ok(Some(_)) = final_labels(&normalized_pairs(sample, &parsed.families), s) {
+                counts.post_relabel += 1;
+            }
+        }
+    }
+    counts
 }
 
 /// After a failed scrape (or a rolled-back append): every series of the previous scrape gets
@@ -311,16 +348,19 @@ pub fn final_labels<V: AsRef<str>>(
     scraped: &[(&str, V)],
     s: &SampleSettings,
 ) -> Result<Option<SeriesLabels>, AppendError> {
+    // An exposed label with an empty value counts as present for `honor_labels` (it keeps the
+    // target's label off the series) and as absent otherwise, as in Prometheus.
     let mut lb: BTreeMap<String, String> = scraped
         .iter()
-        .filter(|(_, v)| !v.as_ref().is_empty())
         .map(|(n, v)| (n.to_string(), v.as_ref().to_string()))
         .collect();
     if s.honor_labels {
         for (n, v) in s.target_labels.iter() {
             lb.entry(n.clone()).or_insert_with(|| v.clone());
         }
+        lb.retain(|_, v| !v.is_empty());
     } else {
+        lb.retain(|_, v| !v.is_empty());
         // A scraped label that a target label overrides survives as `exported_<name>`
         // (more prefixes while that is taken too), shortest names first.
         let mut conflicts: Vec<(String, String)> = Vec::new();

@@ -135,11 +135,9 @@ fn conflicting_labels_become_exported_unless_honored() {
     s.honor_labels = true;
     let mut rec = Recorder::default();
     scrape(&mut rec, &mut ScrapeCache::default(), &s, body, 1).unwrap();
-    // An empty scraped label does not count as set: the target's instance fills it.
-    assert_eq!(
-        rec.samples[0].0,
-        "__name__=m,exported_job=x,instance=h:9100,job=pushed"
-    );
+    // An exposed empty label counts as set: the target's instance stays off (Pushgateway
+    // groups pushed without an instance rely on this).
+    assert_eq!(rec.samples[0].0, "__name__=m,exported_job=x,job=pushed");
 }
 
 #[test]
@@ -410,4 +408,30 @@ fn metric_relabeling_drops_and_rewrites() {
     assert_eq!((c.scraped, c.post_relabel), (2, 1));
     assert_eq!(rec.samples.len(), 1);
     assert_eq!(rec.samples[0].0, "__name__=kept,instance=h:9100,job=node");
+}
+
+#[test]
+fn a_body_that_fails_to_parse_reports_the_samples_before_the_error() {
+    let mut s = settings();
+    s.metric_relabel = crate::promconfig::parse(
+        "scrape_configs:\n  - job_name: j\n    metric_relabel_configs:\n\
+         \x20     - source_labels: [__name__]\n        regex: b\n        action: drop\n",
+        std::path::Path::new("."),
+    )
+    .unwrap()
+    .scrape_configs[0]
+        .metric_relabel_configs
+        .clone()
+        .into();
+    let mut rec = Recorder::default();
+    let (err, c) = scrape(
+        &mut rec,
+        &mut ScrapeCache::default(),
+        &s,
+        "a 1\nb 2\nc{ 3\nd 4\n",
+        1,
+    )
+    .unwrap_err();
+    assert!(matches!(err, AppendError::Parse(_)));
+    assert_eq!((c.scraped, c.post_relabel, c.series_added), (2, 1, 0));
 }

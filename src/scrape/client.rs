@@ -90,11 +90,16 @@ impl ScrapeClient {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(cfg.timeout().max(Duration::from_millis(1))));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let mut builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+            .https_or_http();
+        if let Some(name) = &cfg.http.tls_config.server_name {
+            let name = rustls_pki_types::ServerName::try_from(name.clone())
+                .map_err(|e| FetchError::Config(format!("tls_config server_name: {e}")))?;
+            builder =
+                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
+        }
+        let connector = builder.enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(4)
@@ -293,10 +298,14 @@ pub fn accept_header(protocols: &[ScrapeProtocol]) -> String {
     parts.join(",")
 }
 
-fn tls_client_config(tls: &TlsConfig, base: &Path) -> Result<rustls::ClientConfig, FetchError> {
+/// A rustls client configuration from `tls_config`: CA, client certificate and key from
+/// files or inline PEM, server name checks (or none with `insecure_skip_verify`), and the
+/// minimum version. Public so that the Alertmanager client builds its TLS the same way.
+pub fn tls_client_config(tls: &TlsConfig, base: &Path) -> Result<rustls::ClientConfig, FetchError> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let cfg_err = |m: String| FetchError::Config(m);
+    let material = tls.material(base).map_err(cfg_err)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match tls.min_version.as_deref() {
         Some("TLS13") => &[&rustls::version::TLS13],
@@ -311,18 +320,14 @@ fn tls_client_config(tls: &TlsConfig, base: &Path) -> Result<rustls::ClientConfi
             .with_custom_certificate_verifier(Arc::new(SkipVerify(provider)))
     } else {
         let mut roots = rustls::RootCertStore::empty();
-        match &tls.ca_file {
-            Some(ca) => {
-                let path = base.join(ca);
-                for cert in CertificateDer::pem_file_iter(&path)
-                    .map_err(|e| cfg_err(format!("unable to load specified CA cert {ca}: {e}")))?
-                {
-                    let cert = cert.map_err(|e| {
-                        cfg_err(format!("unable to load specified CA cert {ca}: {e}"))
-                    })?;
+        match &material.ca_pem {
+            Some(pem) => {
+                for cert in CertificateDer::pem_slice_iter(pem) {
+                    let cert = cert
+                        .map_err(|e| cfg_err(format!("unable to load specified CA cert: {e}")))?;
                     roots
                         .add(cert)
-                        .map_err(|e| cfg_err(format!("unable to use CA cert {ca}: {e}")))?;
+                        .map_err(|e| cfg_err(format!("unable to use specified CA cert: {e}")))?;
                 }
             }
             None => {
@@ -333,23 +338,18 @@ fn tls_client_config(tls: &TlsConfig, base: &Path) -> Result<rustls::ClientConfi
         }
         builder.with_root_certificates(roots)
     };
-    let cfg = match (&tls.cert_file, &tls.key_file) {
+    let cfg = match (&material.cert_pem, &material.key_pem) {
         (Some(c), Some(k)) => {
-            let certs = CertificateDer::pem_file_iter(base.join(c))
-                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| cfg_err(format!("unable to load client cert {c}: {e}")))?;
-            let key = PrivateKeyDer::from_pem_file(base.join(k))
-                .map_err(|e| cfg_err(format!("unable to load client key {k}: {e}")))?;
+            let certs = CertificateDer::pem_slice_iter(c)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| cfg_err(format!("unable to load client cert: {e}")))?;
+            let key = PrivateKeyDer::from_pem_slice(k)
+                .map_err(|e| cfg_err(format!("unable to load client key: {e}")))?;
             builder
                 .with_client_auth_cert(certs, key)
-                .map_err(|e| cfg_err(format!("client certificate {c}: {e}")))?
+                .map_err(|e| cfg_err(format!("client certificate: {e}")))?
         }
-        (None, None) => builder.with_no_client_auth(),
-        _ => {
-            return Err(cfg_err(
-                "tls_config needs both cert_file and key_file, or neither".into(),
-            ));
-        }
+        _ => builder.with_no_client_auth(),
     };
     Ok(cfg)
 }

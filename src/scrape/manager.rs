@@ -163,20 +163,9 @@ impl ScrapeManager {
                 continue;
             }
             let mut groups = BTreeMap::new();
-            for (i, st) in sc.static_configs.iter().enumerate() {
-                let source = format!("static:{i}");
-                groups.insert(
-                    source.clone(),
-                    TargetGroup {
-                        targets: st
-                            .targets
-                            .iter()
-                            .map(|t| BTreeMap::from([("__address__".to_string(), t.clone())]))
-                            .collect(),
-                        labels: st.labels.clone(),
-                        source,
-                    },
-                );
+            for g in sc.static_groups() {
+                let source = format!("static:{}", g.source);
+                groups.insert(source.clone(), TargetGroup { source, ..g });
             }
             let discovery = sc
                 .file_sd_configs

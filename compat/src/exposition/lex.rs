@@ -224,6 +224,7 @@ pub(crate) fn seconds_to_ms(seconds: f64) -> i64 {
 pub(crate) fn finish_labels<'a>(
     labels: &mut Vec<(Str<'a>, Str<'a>)>,
     limits: &Limits,
+    keep_empty: bool,
     body: &[u8],
     pos: usize,
 ) -> Result<()> {
@@ -270,7 +271,9 @@ pub(crate) fn finish_labels<'a>(
             format!("duplicate label name {:?}", pair[0].0),
         ));
     }
-    labels.retain(|(_, v)| !v.is_empty());
+    if !keep_empty {
+        labels.retain(|(_, v)| !v.is_empty());
+    }
     Ok(())
 }
 

@@ -93,6 +93,10 @@ pub struct ParseOptions {
     /// [`Sample::created_ms`]). Prometheus keeps them as ordinary series unless its
     /// `created-timestamp-zero-ingestion` feature is on, so the default is `false`.
     pub skip_created_series: bool,
+    /// Keep labels whose value is empty in [`Sample::labels`]. Storage never keeps them, but a
+    /// scrape with `honor_labels` must know that the target exposed the label (an exposed
+    /// `instance=""` keeps the target's `instance` off the series, as in Prometheus).
+    pub keep_empty_labels: bool,
 }
 
 /// The type of a metric family, as declared by `# TYPE`.
@@ -143,7 +147,8 @@ pub type Str<'a> = Cow<'a, str>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample<'a> {
     /// `(name, value)` pairs sorted by name (byte order), unique, `__name__` included. Labels
-    /// with an empty value are left out, as Prometheus stores them.
+    /// with an empty value are left out, as Prometheus stores them, unless
+    /// [`ParseOptions::keep_empty_labels`] asks for them.
     pub labels: Vec<(Str<'a>, Str<'a>)>,
     /// NaN, +Inf and -Inf included.
     pub value: f64,

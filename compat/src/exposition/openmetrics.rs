@@ -17,6 +17,7 @@ pub(crate) fn parse<'a>(body: &'a [u8], options: &ParseOptions) -> Result<Scrape
     let mut p = OmParser {
         c: Cursor::new(body),
         limits: options.limits,
+        keep_empty: options.keep_empty_labels,
         spec: spec.then(SpecValidator::default),
         families: Families::default(),
         samples: Vec::new(),
@@ -45,6 +46,8 @@ enum LabelSet {
 struct OmParser<'a> {
     c: Cursor<'a>,
     limits: Limits,
+    /// Keep labels with an empty value (the scrape path needs to see them).
+    keep_empty: bool,
     spec: Option<SpecValidator>,
     families: Families,
     samples: Vec<Sample<'a>>,
@@ -248,7 +251,7 @@ impl<'a> OmParser<'a> {
         })?;
         let mut all = with_name(name, labels.len());
         all.append(&mut labels);
-        finish_labels(&mut all, &self.limits, self.c.b, start)?;
+        finish_labels(&mut all, &self.limits, self.keep_empty, self.c.b, start)?;
         let mut sample = Sample {
             labels: all,
             value,

@@ -15,6 +15,7 @@ pub(crate) fn parse<'a>(body: &'a [u8], options: &ParseOptions) -> Result<Scrape
     let mut p = TextParser {
         c: Cursor::new(body),
         limits: options.limits,
+        keep_empty: options.keep_empty_labels,
         families: Families::default(),
         samples: Vec::new(),
     };
@@ -32,6 +33,8 @@ pub(crate) fn parse<'a>(body: &'a [u8], options: &ParseOptions) -> Result<Scrape
 struct TextParser<'a> {
     c: Cursor<'a>,
     limits: Limits,
+    /// Keep labels with an empty value (the scrape path needs to see them).
+    keep_empty: bool,
     families: Families,
     samples: Vec<Sample<'a>>,
 }
@@ -217,7 +220,7 @@ impl<'a> TextParser<'a> {
         }
         let mut all = with_name(name, labels.len());
         all.append(&mut labels);
-        finish_labels(&mut all, &self.limits, self.c.b, start)?;
+        finish_labels(&mut all, &self.limits, self.keep_empty, self.c.b, start)?;
         let mut sample = Sample {
             labels: all,
             value,
