@@ -10,6 +10,11 @@ use tracing::{error, info};
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
+    // `strata check rules FILE...` validates rule files as `promtool check rules` does.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "check") {
+        return check_command(&args[2..]);
+    }
     let (flags, flag_values) = Flags::parse_with_values();
     let filter = tracing_subscriber::EnvFilter::try_new(&flags.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -51,6 +56,7 @@ fn main() -> std::process::ExitCode {
             config: Some(config),
             reload_on_sighup: true,
             scrape: flags.scrape_options(),
+            rules: flags.rule_options(),
         };
         strata::server::run_services(listener, opts, max_body, api, services, shutdown_signal())
             .await
@@ -81,4 +87,23 @@ async fn shutdown_signal() {
         _ = term => {}
     }
     info!("received shutdown signal");
+}
+
+fn check_command(args: &[std::ffi::OsString]) -> std::process::ExitCode {
+    match args.first().and_then(|a| a.to_str()) {
+        Some("rules") => {
+            let files: Vec<std::path::PathBuf> = args[1..].iter().map(Into::into).collect();
+            let code = strata::rules::check::run(
+                &files,
+                &strata::rules::check::CheckOptions::default(),
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            );
+            std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        _ => {
+            eprintln!("usage: strata check rules FILE...");
+            std::process::ExitCode::from(2)
+        }
+    }
 }

@@ -4,6 +4,8 @@
 
 use crate::http::AppState;
 use crate::promconfig::{self, Config};
+use crate::rules::RuleManager;
+use crate::rules::file::load_rule_files;
 use crate::scrape::ScrapeManager;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,15 +52,22 @@ impl ConfigSource {
 pub struct Reloader {
     source: ConfigSource,
     scrape: Arc<ScrapeManager>,
+    rules: Arc<RuleManager>,
     state: Arc<AppState>,
     lock: tokio::sync::Mutex<()>,
 }
 
 impl Reloader {
-    pub fn new(source: ConfigSource, scrape: Arc<ScrapeManager>, state: Arc<AppState>) -> Self {
+    pub fn new(
+        source: ConfigSource,
+        scrape: Arc<ScrapeManager>,
+        rules: Arc<RuleManager>,
+        state: Arc<AppState>,
+    ) -> Self {
         Reloader {
             source,
             scrape,
+            rules,
             state,
             lock: tokio::sync::Mutex::new(()),
         }
@@ -70,10 +79,17 @@ impl Reloader {
         let file = self.source.describe();
         info!(filename = %file, "Loading configuration file");
         let metrics = self.state.metrics.scrape.clone();
-        let result = self
-            .source
-            .load()
-            .and_then(|cfg| self.scrape.apply(&cfg).map(|()| cfg));
+        // Everything is parsed and checked before anything is applied, so that a refused
+        // configuration changes nothing.
+        let result = self.source.load().and_then(|cfg| {
+            let files = load_rule_files(&cfg.rule_files, &cfg.base_dir).map_err(|errs| {
+                let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+                format!("loading rule files: {}", msgs.join("; "))
+            })?;
+            self.scrape.apply(&cfg)?;
+            self.rules.apply(&cfg, files);
+            Ok(cfg)
+        });
         match result {
             Ok(cfg) => {
                 warn_ignored(&cfg);
@@ -111,7 +127,6 @@ fn warn_ignored(cfg: &Config) {
         ("tracing", cfg.tracing.is_some()),
         ("otlp", cfg.otlp.is_some()),
         ("runtime", cfg.runtime.is_some()),
-        ("rule_files", !cfg.rule_files.is_empty()),
         ("alerting", !cfg.alerting.alertmanagers.is_empty()),
     ];
     for (section, present) in ignored {

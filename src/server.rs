@@ -5,6 +5,7 @@ use crate::http::{self, ApiOptions, AppState};
 use crate::ingest::graphite::GraphiteListener;
 use crate::metrics::Metrics;
 use crate::reload::{ConfigSource, Reloader};
+use crate::rules::{EvalContext, RuleManager};
 use crate::scrape::{AppenderFactory, ScrapeManager, ScrapeOptions};
 use crate::tsdb::{Db, DbOptions};
 use std::future::Future;
@@ -75,6 +76,29 @@ pub struct Services {
     /// Reload the configuration on SIGHUP (the binary does; tests sharing a process do not).
     pub reload_on_sighup: bool,
     pub scrape: ScrapeOptions,
+    pub rules: RuleOptions,
+}
+
+/// Rule evaluation and notification settings from the command line.
+#[derive(Debug, Clone)]
+pub struct RuleOptions {
+    pub external_url: String,
+    pub resend_delay: Duration,
+    pub outage_tolerance: Duration,
+    pub grace_period: Duration,
+    pub queue_capacity: usize,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            external_url: "http://localhost:9090/".into(),
+            resend_delay: Duration::from_secs(60),
+            outage_tolerance: Duration::from_secs(3600),
+            grace_period: Duration::from_secs(600),
+            queue_capacity: 10_000,
+        }
+    }
 }
 
 /// Serves on `listener` with `services` until `shutdown` completes. Scrape loops and the
@@ -92,7 +116,9 @@ pub async fn run_services(
         config,
         reload_on_sighup,
         scrape: scrape_opts,
+        rules: rule_opts,
     } = services;
+    let engine_opts = api.engine.clone();
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(AppState::with_api(metrics.clone(), max_request_bytes, api));
     let server = tokio::spawn(http::serve(listener, state.clone()));
@@ -121,9 +147,29 @@ pub async fn run_services(
         ScrapeManager::new(app, state.metrics.scrape.clone(), scrape_opts)
     };
     let _ = state.scrape.set(scrape.clone());
+    let rules = RuleManager::new(EvalContext {
+        storage: db.clone(),
+        app: {
+            let db = db.clone();
+            Arc::new(move || db.appender())
+        },
+        notify: Arc::new(|_alerts| {}),
+        engine: promql::Engine::new(engine_opts),
+        external_labels: Default::default(),
+        external_url: rule_opts.external_url.clone(),
+        resend_delay: rule_opts.resend_delay,
+        outage_tolerance: rule_opts.outage_tolerance,
+        grace_period: rule_opts.grace_period,
+    });
+    let _ = state.rules.set(rules.clone());
     let sighup = match config {
         Some(source) => {
-            let reloader = Arc::new(Reloader::new(source, scrape.clone(), state.clone()));
+            let reloader = Arc::new(Reloader::new(
+                source,
+                scrape.clone(),
+                rules.clone(),
+                state.clone(),
+            ));
             // The first load was checked before startup; a failure now (a file changed in
             // between) leaves scraping off until a reload succeeds.
             let _ = reloader.reload().await;
@@ -166,6 +212,7 @@ pub async fn run_services(
         h.abort();
     }
     scrape.shutdown().await;
+    rules.shutdown().await;
     if let Some(g) = graphite {
         g.shutdown().await;
     }

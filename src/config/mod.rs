@@ -101,6 +101,30 @@ pub struct Flags {
     #[arg(long = "web.enable-admin-api")]
     pub enable_admin_api: bool,
 
+    /// The URL Strata is reachable under from outside (alert `generatorURL`s,
+    /// `$externalURL` in templates); default `http://<hostname>:<port>/`.
+    #[arg(long = "web.external-url")]
+    pub external_url: Option<String>,
+
+    /// How long an outage may last for `for` state to be restored after a restart.
+    #[arg(long = "rules.alert.for-outage-tolerance", default_value = "1h", value_parser = parse_duration)]
+    pub for_outage_tolerance: Duration,
+
+    /// Least time an alert with `for` waits after a restart before it fires.
+    #[arg(long = "rules.alert.for-grace-period", default_value = "10m", value_parser = parse_duration)]
+    pub for_grace_period: Duration,
+
+    /// Least time between two notifications of the same alert to Alertmanager.
+    #[arg(long = "rules.alert.resend-delay", default_value = "1m", value_parser = parse_duration)]
+    pub resend_delay: Duration,
+
+    /// Alerts queued for Alertmanager before the oldest are dropped.
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        default_value_t = 10_000
+    )]
+    pub notification_queue_capacity: usize,
+
     /// Serve `POST /-/reload` (the configuration is also reloaded on SIGHUP without it).
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
@@ -232,6 +256,25 @@ impl Flags {
     pub fn scrape_options(&self) -> crate::scrape::ScrapeOptions {
         crate::scrape::ScrapeOptions {
             extra_metrics: self.features.iter().any(|f| f == "extra-scrape-metrics"),
+        }
+    }
+
+    /// Rule evaluation settings.
+    pub fn rule_options(&self) -> crate::server::RuleOptions {
+        let external_url = self.external_url.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".into());
+            format!("http://{host}:{}/", self.listen_address.port())
+        });
+        crate::server::RuleOptions {
+            external_url,
+            resend_delay: self.resend_delay,
+            outage_tolerance: self.for_outage_tolerance,
+            grace_period: self.for_grace_period,
+            queue_capacity: self.notification_queue_capacity,
         }
     }
 

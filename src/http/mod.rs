@@ -43,6 +43,8 @@ pub struct AppState {
     pub influx: influx::InfluxState,
     /// The scrape manager, once storage is open.
     pub scrape: OnceLock<Arc<crate::scrape::ScrapeManager>>,
+    /// The rule manager, once storage is open.
+    pub rules: OnceLock<Arc<crate::rules::RuleManager>>,
     /// Applies `POST /-/reload`.
     pub reloader: OnceLock<Arc<crate::reload::Reloader>>,
     /// The configuration in force, as `/api/v1/status/config` shows it.
@@ -100,6 +102,7 @@ impl AppState {
             query_slots: Arc::new(Semaphore::new(api.max_concurrency.max(1))),
             config_text: std::sync::RwLock::new(api.config_yaml.clone().unwrap_or_default()),
             scrape: OnceLock::new(),
+            rules: OnceLock::new(),
             reloader: OnceLock::new(),
             api,
             started: SystemTime::now(),

@@ -9,6 +9,7 @@ pub mod params;
 mod parse_format;
 mod query;
 pub(super) mod render;
+mod rules_api;
 mod series;
 mod status_api;
 mod targets;
@@ -169,6 +170,8 @@ enum Endpoint {
     TsdbStatus,
     Targets,
     TargetsMetadata,
+    Rules,
+    Alerts,
     DeleteSeries,
     CleanTombstones,
 }
@@ -189,6 +192,8 @@ impl Endpoint {
             "/api/v1/status/config" => Endpoint::Config,
             "/api/v1/status/tsdb" => Endpoint::TsdbStatus,
             "/api/v1/targets" => Endpoint::Targets,
+            "/api/v1/rules" => Endpoint::Rules,
+            "/api/v1/alerts" => Endpoint::Alerts,
             "/api/v1/targets/metadata" => Endpoint::TargetsMetadata,
             "/api/v1/admin/tsdb/delete_series" => Endpoint::DeleteSeries,
             "/api/v1/admin/tsdb/clean_tombstones" => Endpoint::CleanTombstones,
@@ -205,7 +210,9 @@ impl Endpoint {
             | Endpoint::Config
             | Endpoint::TsdbStatus
             | Endpoint::Targets
-            | Endpoint::TargetsMetadata => m == Method::GET,
+            | Endpoint::TargetsMetadata
+            | Endpoint::Rules
+            | Endpoint::Alerts => m == Method::GET,
             Endpoint::LabelValues(_) => m == Method::GET,
             Endpoint::DeleteSeries | Endpoint::CleanTombstones => {
                 matches!(*m, Method::POST | Method::PUT)
@@ -275,6 +282,8 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::Flags, _) => Ok(Reply::json(&state.api.flags)),
         (Endpoint::Config, _) => Ok(status_api::config(state)),
         (Endpoint::Targets, _) => targets::targets(state, &params),
+        (Endpoint::Rules, _) => rules_api::rules(state, &params),
+        (Endpoint::Alerts, _) => rules_api::alerts(state),
         (Endpoint::TargetsMetadata, _) => targets::metadata(state, &params),
         (_, None) => return Some(response::not_ready()),
     };

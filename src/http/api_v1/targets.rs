@@ -80,7 +80,7 @@ fn active_json(t: &TargetView) -> Value {
 }
 
 /// `2026-11-22T07:30:15.123Z`: Go's RFC 3339 with nanoseconds, trailing zeros trimmed.
-fn rfc3339(t: SystemTime) -> String {
+pub(super) fn rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
