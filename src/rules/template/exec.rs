@@ -39,6 +39,8 @@ pub(crate) struct Exec<'a, 'e> {
     depth: usize,
     steps: usize,
     current: String,
+    /// The name of the main template, which `{{template}}` can call too.
+    main_name: String,
     external_url: String,
     regexes: super::goregex::Cache,
 }
@@ -53,6 +55,7 @@ impl<'a, 'e> Exec<'a, 'e> {
             depth: 0,
             steps: 0,
             current: name.to_string(),
+            main_name: name.to_string(),
             external_url: external_url.to_string(),
             regexes: super::goregex::Cache::default(),
         }
@@ -222,7 +225,13 @@ impl<'a, 'e> Exec<'a, 'e> {
     }
 
     fn template(&mut self, pos: usize, name: &str, pipe: Option<&Pipe>, dot: &Value) -> R<()> {
-        let Some(body) = self.tree.defines.get(name) else {
+        let tree = self.tree;
+        let body = match tree.defines.get(name) {
+            Some(b) => Some(b),
+            None if name == self.main_name => Some(&tree.main),
+            None => None,
+        };
+        let Some(body) = body else {
             return Err(self.fail(
                 pos,
                 format!("{{{{template {name:?}}}}}"),
@@ -407,6 +416,11 @@ impl<'a, 'e> Exec<'a, 'e> {
     }
 
     fn fields(&self, mut v: Value, fs: &[String], pos: usize, node: &Arg) -> R<Value> {
+        // Fields of no data at all (dot of `{{template "t"}}`) are no value, as in Go; a nil
+        // found inside a map is a nil interface, whose fields are an error.
+        if v == Value::Nil {
+            return Ok(Value::Nil);
+        }
         for f in fs {
             v = self
                 .field(v, f)

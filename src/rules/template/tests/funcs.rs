@@ -189,6 +189,56 @@ const RENDERED: &[(&str, &str)] = &[
         "{{ toTime 1.123456789 }} {{ toTime -1.5 }} {{ toTime 951782400 }}",
         "1970-01-01 00:00:01.123 +0000 UTC 1969-12-31 23:59:58.5 +0000 UTC 2000-02-29 00:00:00 +0000 UTC",
     ),
+    // Templates as alerting rules commonly write them.
+    (
+        "VALUE = {{ $value }}\n  LABELS = {{ $labels }}",
+        "VALUE = 1234.5\n  LABELS = map[__name__:m instance:host.example.com:9090 job:api]",
+    ),
+    (
+        r#"{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is restarting {{ printf "%.2f" $value }} times / 10 minutes."#,
+        "/ () is restarting 1234.50 times / 10 minutes.",
+    ),
+    (
+        r#"{{ printf "%0.0f" $value }} {{ printf "%.4g" $value }} {{ $value | printf "%.2f" }} {{ printf "%0.2f%%" $value }}"#,
+        "1234 1234 1234.50 1234.50%",
+    ),
+    (
+        "Disk is almost full (< 10% left)\n  VALUE = {{ $value | humanize }}%",
+        "Disk is almost full (< 10% left)\n  VALUE = 1.234k%",
+    ),
+    (
+        "{{ $labels.job }}/{{ $labels.instance }} has {{ $value | humanizePercentage }} errors",
+        "api/host.example.com:9090 has 1.234e+05% errors",
+    ),
+    (
+        "{{ if gt $value 1000.0 }}critical{{ else }}warning{{ end }}: {{ humanize $value }}",
+        "critical: 1.234k",
+    ),
+    (
+        r#"Instance {{ $labels.instance }} down since {{ with query "m" }}{{ . | first | value | humanizeTimestamp }}{{ end }}"#,
+        "Instance host.example.com:9090 down since 1970-01-01 00:20:34.5 +0000 UTC",
+    ),
+    (
+        r#"{{ range query "s" | sortByLabel "k" }}{{ .Labels.k }}={{ .Value | printf "%.1f" }} {{ end }}"#,
+        "a=2.0 b=1.0 c=3.0 ",
+    ),
+    ("{{- /* trim both */ -}}\n  {{ $labels.job -}}\n  !", "api!"),
+    (
+        r#"{{ $labels.instance | reReplaceAll ":[0-9]+$" "" }} {{ reReplaceAll "(.+)\\.example\\.com.*" "$1" $labels.instance }}"#,
+        "host.example.com host",
+    ),
+    (
+        "{{ with $labels.severity }}{{ . }}{{ else }}none{{ end }}",
+        "none",
+    ),
+    (
+        r#"{{ define "t" }}[{{ .Labels.job }}]{{ end }}{{ template "t" }}"#,
+        "[<no value>]",
+    ),
+    (
+        r#"{{ define "t" }}[{{ . }}|{{ $ }}]{{ end }}{{ template "t" }}"#,
+        "[<no value>|<no value>]",
+    ),
 ];
 
 #[test]
