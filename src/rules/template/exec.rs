@@ -62,6 +62,19 @@ impl<'a, 'e> Exec<'a, 'e> {
     }
 
     /// A compiled Go regular expression (cached for this execution).
+    /// Charges for compiling `pattern` unless it is cached: 1000 steps plus its length, so a
+    /// template cannot spend its budget compiling a fresh pattern on every iteration.
+    pub(crate) fn charge_regex(&mut self, pattern: &str) -> Result<(), String> {
+        if !self.regexes.contains(pattern) {
+            self.steps = self.steps.saturating_add(1000 + pattern.len());
+            if self.steps > MAX_STEPS {
+                return Err(format!("template execution exceeded {MAX_STEPS} steps"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A compiled Go regular expression (cached for this execution), or Go's syntax error.
     pub(crate) fn regex(&mut self, pattern: &str) -> Result<regex::Regex, String> {
         self.regexes.get(pattern)
     }

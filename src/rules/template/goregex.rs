@@ -14,6 +14,10 @@ pub(crate) struct Cache {
 const CACHE_SIZE: usize = 64;
 
 impl Cache {
+    pub(crate) fn contains(&self, pattern: &str) -> bool {
+        self.map.contains_key(pattern)
+    }
+
     /// The compiled pattern, or Go's error text after "error parsing regexp: ".
     pub(crate) fn get(&mut self, pattern: &str) -> Result<regex::Regex, String> {
         if let Some(re) = self.map.get(pattern) {

@@ -130,6 +130,7 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
         "reReplaceAll" => {
             // regexp.MustCompile panics; text/template reports the panic as the call's error.
             let p = s(0);
+            ex.charge_regex(&p)?;
             let re = ex.regex(&p).map_err(|m| {
                 format!(
                     "regexp: Compile({}): error parsing regexp: {m}",
@@ -139,6 +140,7 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
             Value::Str(re.replace_all(&s(2), s(1).as_str()).into_owned())
         }
         "match" => {
+            ex.charge_regex(&s(0))?;
             let re = ex
                 .regex(&s(0))
                 .map_err(|m| format!("error parsing regexp: {m}"))?;

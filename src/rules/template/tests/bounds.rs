@@ -124,3 +124,23 @@ fn broken_templates_fail_cleanly() {
         "only {parsed} fragments parsed; the seeds no longer exercise execution"
     );
 }
+
+#[test]
+fn regex_compiles_are_bounded() {
+    // 3^7 = 2187 iterations; each compiles a new pattern ("a", "aa", …) unless it is fixed.
+    let looped = |body: &str| {
+        let mut t = String::from(r#"{{ $p := "" }}"#);
+        t.push_str(&"{{ range $labels }}".repeat(7));
+        t.push_str(body);
+        t.push_str(&"{{ end }}".repeat(7));
+        t
+    };
+    let fixed = looped(r#"{{ $p = printf "%sa" $p }}{{ reReplaceAll "a" "" $p }}"#);
+    assert_eq!(render(&fixed), "");
+    let fresh = looped(r#"{{ $p = printf "%sa" $p }}{{ reReplaceAll $p "" "" }}"#);
+    let err = exec_error(&fresh);
+    assert!(
+        err.ends_with(&format!("template execution exceeded {MAX_STEPS} steps")),
+        "{err}"
+    );
+}
