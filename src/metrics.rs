@@ -37,6 +37,8 @@ pub struct Metrics {
     pub influx: crate::ingest::influx::InfluxMetrics,
     /// Scrape and configuration-reload counters.
     pub scrape: std::sync::Arc<crate::scrape::ScrapeMetrics>,
+    /// Alert notification counters.
+    pub notifier: std::sync::Arc<crate::notifier::NotifierMetrics>,
 }
 
 impl Metrics {
@@ -229,6 +231,7 @@ pub fn render(m: &Metrics, g: &Gauges) -> String {
     );
     m.graphite.render(&mut out);
     m.scrape.render(&mut out);
+    m.notifier.render(&mut out);
     m.influx.render(&mut out);
     out
 }

@@ -3,6 +3,7 @@
 //! rejected as a whole and the running one stays, as in Prometheus.
 
 use crate::http::AppState;
+use crate::notifier::{Notifier, parse_alertmanagers};
 use crate::promconfig::{self, Config};
 use crate::rules::RuleManager;
 use crate::rules::file::load_rule_files;
@@ -53,6 +54,7 @@ pub struct Reloader {
     source: ConfigSource,
     scrape: Arc<ScrapeManager>,
     rules: Arc<RuleManager>,
+    notifier: Arc<Notifier>,
     state: Arc<AppState>,
     lock: tokio::sync::Mutex<()>,
 }
@@ -62,12 +64,14 @@ impl Reloader {
         source: ConfigSource,
         scrape: Arc<ScrapeManager>,
         rules: Arc<RuleManager>,
+        notifier: Arc<Notifier>,
         state: Arc<AppState>,
     ) -> Self {
         Reloader {
             source,
             scrape,
             rules,
+            notifier,
             state,
             lock: tokio::sync::Mutex::new(()),
         }
@@ -86,7 +90,9 @@ impl Reloader {
                 let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
                 format!("loading rule files: {}", msgs.join("; "))
             })?;
+            parse_alertmanagers(&cfg)?;
             self.scrape.apply(&cfg)?;
+            self.notifier.apply_config(&cfg)?;
             self.rules.apply(&cfg, files);
             Ok(cfg)
         });
@@ -127,7 +133,6 @@ fn warn_ignored(cfg: &Config) {
         ("tracing", cfg.tracing.is_some()),
         ("otlp", cfg.otlp.is_some()),
         ("runtime", cfg.runtime.is_some()),
-        ("alerting", !cfg.alerting.alertmanagers.is_empty()),
     ];
     for (section, present) in ignored {
         if present {

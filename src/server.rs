@@ -4,8 +4,9 @@
 use crate::http::{self, ApiOptions, AppState};
 use crate::ingest::graphite::GraphiteListener;
 use crate::metrics::Metrics;
+use crate::notifier::{Notifier, NotifierOptions};
 use crate::reload::{ConfigSource, Reloader};
-use crate::rules::{EvalContext, RuleManager};
+use crate::rules::{EvalContext, Outgoing, RuleManager};
 use crate::scrape::{AppenderFactory, ScrapeManager, ScrapeOptions};
 use crate::tsdb::{Db, DbOptions};
 use std::future::Future;
@@ -147,13 +148,27 @@ pub async fn run_services(
         ScrapeManager::new(app, state.metrics.scrape.clone(), scrape_opts)
     };
     let _ = state.scrape.set(scrape.clone());
+    let notifier = Notifier::new(
+        NotifierOptions {
+            queue_capacity: rule_opts.queue_capacity,
+            external_url: rule_opts.external_url.clone(),
+            ..NotifierOptions::default()
+        },
+        state.metrics.notifier.clone(),
+    );
+    let _ = state.notifier.set(notifier.clone());
     let rules = RuleManager::new(EvalContext {
         storage: db.clone(),
         app: {
             let db = db.clone();
             Arc::new(move || db.appender())
         },
-        notify: Arc::new(|_alerts| {}),
+        notify: {
+            let notifier = notifier.clone();
+            Arc::new(move |alerts: Vec<Outgoing>| {
+                notifier.send(alerts.into_iter().map(to_notifier_alert).collect());
+            })
+        },
         engine: promql::Engine::new(engine_opts),
         external_labels: Default::default(),
         external_url: rule_opts.external_url.clone(),
@@ -168,6 +183,7 @@ pub async fn run_services(
                 source,
                 scrape.clone(),
                 rules.clone(),
+                notifier.clone(),
                 state.clone(),
             ));
             // The first load was checked before startup; a failure now (a file changed in
@@ -213,6 +229,8 @@ pub async fn run_services(
     }
     scrape.shutdown().await;
     rules.shutdown().await;
+    // After the rules, so that the last resolved alerts still go out.
+    notifier.stop().await;
     if let Some(g) = graphite {
         g.shutdown().await;
     }
@@ -230,5 +248,16 @@ async fn reload_on_hangup(reloader: Arc<Reloader>) {
     };
     while hup.recv().await.is_some() {
         let _ = reloader.reload().await;
+    }
+}
+
+fn to_notifier_alert(a: Outgoing) -> crate::notifier::Alert {
+    let at = |ms: i64| std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    crate::notifier::Alert {
+        labels: a.labels,
+        annotations: a.annotations,
+        starts_at: at(a.starts_at),
+        ends_at: (a.ends_at != 0).then(|| at(a.ends_at)),
+        generator_url: a.generator_url,
     }
 }

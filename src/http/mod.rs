@@ -45,6 +45,8 @@ pub struct AppState {
     pub scrape: OnceLock<Arc<crate::scrape::ScrapeManager>>,
     /// The rule manager, once storage is open.
     pub rules: OnceLock<Arc<crate::rules::RuleManager>>,
+    /// Sends alerts to Alertmanager.
+    pub notifier: OnceLock<Arc<crate::notifier::Notifier>>,
     /// Applies `POST /-/reload`.
     pub reloader: OnceLock<Arc<crate::reload::Reloader>>,
     /// The configuration in force, as `/api/v1/status/config` shows it.
@@ -103,6 +105,7 @@ impl AppState {
             config_text: std::sync::RwLock::new(api.config_yaml.clone().unwrap_or_default()),
             scrape: OnceLock::new(),
             rules: OnceLock::new(),
+            notifier: OnceLock::new(),
             reloader: OnceLock::new(),
             api,
             started: SystemTime::now(),

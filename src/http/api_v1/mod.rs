@@ -4,6 +4,7 @@
 //! endpoints, with Prometheus's parameters, JSON envelope, error types and status codes.
 
 mod admin;
+mod alertmanagers;
 mod ast_json;
 pub mod params;
 mod parse_format;
@@ -172,6 +173,7 @@ enum Endpoint {
     TargetsMetadata,
     Rules,
     Alerts,
+    Alertmanagers,
     DeleteSeries,
     CleanTombstones,
 }
@@ -194,6 +196,7 @@ impl Endpoint {
             "/api/v1/targets" => Endpoint::Targets,
             "/api/v1/rules" => Endpoint::Rules,
             "/api/v1/alerts" => Endpoint::Alerts,
+            "/api/v1/alertmanagers" => Endpoint::Alertmanagers,
             "/api/v1/targets/metadata" => Endpoint::TargetsMetadata,
             "/api/v1/admin/tsdb/delete_series" => Endpoint::DeleteSeries,
             "/api/v1/admin/tsdb/clean_tombstones" => Endpoint::CleanTombstones,
@@ -212,7 +215,8 @@ impl Endpoint {
             | Endpoint::Targets
             | Endpoint::TargetsMetadata
             | Endpoint::Rules
-            | Endpoint::Alerts => m == Method::GET,
+            | Endpoint::Alerts
+            | Endpoint::Alertmanagers => m == Method::GET,
             Endpoint::LabelValues(_) => m == Method::GET,
             Endpoint::DeleteSeries | Endpoint::CleanTombstones => {
                 matches!(*m, Method::POST | Method::PUT)
@@ -284,6 +288,9 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> Option<Res
         (Endpoint::Targets, _) => targets::targets(state, &params),
         (Endpoint::Rules, _) => rules_api::rules(state, &params),
         (Endpoint::Alerts, _) => rules_api::alerts(state),
+        (Endpoint::Alertmanagers, _) => {
+            alertmanagers::alertmanagers(state.notifier.get().map(|n| n.as_ref()))
+        }
         (Endpoint::TargetsMetadata, _) => targets::metadata(state, &params),
         (_, None) => return Some(response::not_ready()),
     };
