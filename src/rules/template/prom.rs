@@ -1,7 +1,5 @@
 //! Prometheus's template functions (prometheus/template/template.go), in alert-template mode.
 
-use std::collections::BTreeMap;
-
 use super::exec::Exec;
 use super::funcs::{ArgError, ArgVal, P, check, query_escape, str_arg};
 use super::gofmt::float_4g;
@@ -37,20 +35,19 @@ pub(crate) const FUNCS: &[&str] = &[
     "parseDuration",
 ];
 
-fn sample<'v>(a: &'v ArgVal<'_>) -> &'v Sample {
+/// The sample argument `check` has let through.
+fn sample<'v>(a: &'v ArgVal<'_>) -> Result<&'v Sample, String> {
     match &a.v {
-        Value::Sample(s) => s,
-        // check() has rejected everything else.
-        _ => unreachable_sample(),
+        Value::Sample(s) => Ok(s),
+        v => Err(wrong_type("*template.sample", v)),
     }
 }
 
-fn unreachable_sample() -> &'static Sample {
-    static EMPTY: std::sync::OnceLock<Sample> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Sample {
-        labels: BTreeMap::new(),
-        value: 0.0,
-    })
+fn wrong_type(want: &str, got: &Value) -> String {
+    format!(
+        "wrong type for value; expected {want}; got {}",
+        got.type_name()
+    )
 }
 
 /// Why a call failed: its arguments do not fit, or the function returned an error.
@@ -107,15 +104,15 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
             _ => return Err("first() called on vector with no elements".into()),
         },
         "label" => Value::Str(
-            sample(&args[1])
+            sample(&args[1])?
                 .labels
                 .get(&s(0))
                 .cloned()
                 .unwrap_or_default(),
         ),
-        "value" => Value::Float(sample(&args[0]).value),
+        "value" => Value::Float(sample(&args[0])?.value),
         "strvalue" => Value::Str(
-            sample(&args[0])
+            sample(&args[0])?
                 .labels
                 .get("__value__")
                 .cloned()
@@ -153,8 +150,9 @@ fn run(ex: &mut Exec<'_, '_>, name: &str, args: &[ArgVal<'_>]) -> Result<Value, 
         "graphLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=0", query_escape(&s(0)))),
         "tableLink" => Value::Str(format!("/graph?g0.expr={}&g0.tab=1", query_escape(&s(0)))),
         "sortByLabel" => {
-            let Value::Vector(mut v) = args[1].v.clone() else {
-                return Err("unreachable".into());
+            let mut v = match &args[1].v {
+                Value::Vector(v) => v.clone(),
+                other => return Err(wrong_type("template.queryResult", other)),
             };
             let l = s(0);
             // Stable, by the label's value (missing sorts as "").
