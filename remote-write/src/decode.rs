@@ -52,9 +52,10 @@ pub fn decode_write_into(
     body: &[u8],
     limits: &Limits,
 ) -> Result<ProtoVersion> {
+    // Cleared first, so that a refused request (415 too) never leaves the previous one behind.
+    out.clear();
     let version = parse_content_type(content_type)?;
     check_content_encoding(content_encoding)?;
-    out.clear();
     let mut raw = std::mem::take(&mut out.body);
     let result = snappy::decompress_into(body, limits.max_decompressed_bytes, &mut raw)
         .and_then(|()| out.decode_protobuf(version, &raw, limits));

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use remote_write::{
-    CONTENT_ENCODING_SNAPPY, CONTENT_TYPE_V1, CONTENT_TYPE_V2, DecodedWrite, Error, ErrorKind,
-    Limits, decode_write, decode_write_into, encode_write_v1, v1,
+    CONTENT_ENCODING_SNAPPY, CONTENT_TYPE_V1, CONTENT_TYPE_V2, DecodedWrite, Error, Limits,
+    decode_write, decode_write_into, encode_write_v1, v1,
 };
 use remote_write_fuzz::{check_decoded, default_limits, summarize};
 
@@ -97,16 +97,11 @@ fuzz_target!(|data: &[u8]| {
         }
         (Err(a), Err(b)) => {
             assert_eq!(a.status_code(), b.status_code());
-            // KNOWN BUG (reported, not fixed in this path): `decode_write_into` checks the
-            // headers before clearing `out`, so a 415 leaves the previous request in it although
-            // its doc says "On error `out` is left empty". Input `[0x07]` (Content-Type
-            // text/plain) reproduces it. Drop this exception once decode.rs clears first.
-            if b.kind() != ErrorKind::UnsupportedMediaType {
-                assert!(
-                    reused.is_empty(),
-                    "decode_write_into left series after an error: {b}"
-                );
-            }
+            // "On error `out` is left empty", 415 included (this target found the 415 case).
+            assert!(
+                reused.is_empty(),
+                "decode_write_into left series after an error: {b}"
+            );
         }
         (a, b) => panic!(
             "reuse changed acceptance: fresh {:?}, reused {b:?}",

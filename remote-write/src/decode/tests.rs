@@ -825,6 +825,15 @@ fn decode_into_reuses_and_resets() {
     assert!(decode_write_into(&mut w, None, None, b"\x05junk", &Limits::default()).is_err());
     assert!(w.is_empty());
     assert_eq!(w.stats(), WriteStats::default());
+    // So does a refused content type or encoding (415), which the fuzz target found.
+    let enc = encode_write_v1(&small).unwrap();
+    decode_write_into(&mut w, None, None, &enc, &Limits::default()).unwrap();
+    let e = decode_write_into(&mut w, Some("text/plain"), None, b"", &Limits::default());
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::UnsupportedMediaType);
+    assert!(w.is_empty());
+    decode_write_into(&mut w, None, None, &enc, &Limits::default()).unwrap();
+    assert!(decode_write_into(&mut w, None, Some("gzip"), &enc, &Limits::default()).is_err());
+    assert!(w.is_empty());
 }
 
 #[test]
