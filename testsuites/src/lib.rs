@@ -10,6 +10,7 @@
 //! Every wait in here is bounded in time; every child process is killed when its handle drops,
 //! including during a panic; every address is on 127.0.0.1.
 
+pub mod alert_peers;
 pub mod compare;
 pub mod compliance;
 pub mod env;
