@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Peer suites: Strata against real Prometheus, promtool, node_exporter, Pushgateway, collectd, influx.
+# Peer suites: Strata against real Prometheus, promtool, exporters, Alertmanager, collectd, influx.
 #
 #   testsuites/run.sh [--no-build] [SUITE...]
 #   SUITE: promqltest, openmetrics_conformance, compliance, promtool_compat, rules_check_compat,
-#          e2e_graphite, e2e_influx, e2e_scrape, e2e_remote_write, crash (default: all, in that order)
-#
-# Installs prometheus, prometheus-node-exporter, prometheus-pushgateway, collectd-core and
-# influxdb-client with apt-get if missing (needs root or passwordless sudo), builds the workspace's
-# binaries in release mode, runs each suite under a time limit, and ends with "N passed, M failed".
-# Exit status is non-zero if any suite failed. Suites read settings from the environment (see the
-# top of each testsuites/src/bin/*.rs): E2E_DURATION, E2E_SCRAPE_DURATION, E2E_SCRAPE_INTERVAL,
-# E2E_SCRAPE_LIMIT, CRASH_KILLS, CRASH_SEED, COMPLIANCE_HOURS, COMPLIANCE_FILTER,
-# COMPLIANCE_ALLOW_FAILURES, PROMTOOL_COMPAT_HOURS, PROMQLTEST_DIR, OPENMETRICS_TESTS_DIR,
-# GRAPHITE_WAIT, RECEIVER=prometheus (harness self-test), STRATA_BIN, PROMETHEUS_BIN, PROMTOOL_BIN,
-# NODE_EXPORTER_BIN, PUSHGATEWAY_BIN, COLLECTD_BIN, INFLUX_BIN, KEEP_TMP=1; SUITE_TIMEOUT (20m).
+#          e2e_graphite, e2e_influx, e2e_scrape, e2e_alerting, e2e_remote_write, crash
+#          (default: all, in that order)
+# Installs prometheus, prometheus-node-exporter, prometheus-pushgateway, prometheus-alertmanager,
+# collectd-core and influxdb-client with apt-get if missing (needs root or passwordless sudo),
+# builds the release binaries, runs each suite under a time limit, ends with "N passed, M failed";
+# exit status non-zero if any failed. Settings from the environment (top of each src/bin/*.rs):
+# E2E_DURATION, E2E_SCRAPE_DURATION, E2E_SCRAPE_INTERVAL, E2E_SCRAPE_LIMIT, E2E_ALERTING_LIMIT,
+# CRASH_KILLS, CRASH_SEED, COMPLIANCE_HOURS, COMPLIANCE_FILTER, COMPLIANCE_ALLOW_FAILURES,
+# PROMTOOL_COMPAT_HOURS, PROMQLTEST_DIR, OPENMETRICS_TESTS_DIR, GRAPHITE_WAIT, RECEIVER=prometheus
+# (harness self-test), STRATA_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, NODE_EXPORTER_BIN, PUSHGATEWAY_BIN,
+# ALERTMANAGER_BIN, COLLECTD_BIN, INFLUX_BIN, KEEP_TMP=1; SUITE_TIMEOUT (20m).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +29,7 @@ for arg in "$@"; do
         *) suites+=("$arg") ;;
     esac
 done
-[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat rules_check_compat e2e_graphite e2e_influx e2e_scrape e2e_remote_write crash)
+[ ${#suites[@]} -gt 0 ] || suites=(promqltest openmetrics_conformance compliance promtool_compat rules_check_compat e2e_graphite e2e_influx e2e_scrape e2e_alerting e2e_remote_write crash)
 
 log() { echo "== run.sh: $*"; }
 
@@ -38,6 +38,7 @@ missing=()
 [ -x "${PROMETHEUS_BIN:-/usr/bin/prometheus}" ] || missing+=(prometheus)
 [ -x "${NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}" ] || missing+=(prometheus-node-exporter)
 [ -x "${PUSHGATEWAY_BIN:-/usr/bin/prometheus-pushgateway}" ] || missing+=(prometheus-pushgateway)
+[ -x "${ALERTMANAGER_BIN:-/usr/bin/prometheus-alertmanager}" ] || missing+=(prometheus-alertmanager)
 [ -x "${COLLECTD_BIN:-/usr/sbin/collectd}" ] || missing+=(collectd-core)
 [ -x "${INFLUX_BIN:-/usr/bin/influx}" ] || missing+=(influxdb-client)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -45,7 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     SUDO=()
     if [ "$(id -u)" -ne 0 ]; then
         if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=(sudo -n); else
-            echo "run.sh: ${missing[*]} missing and not root: install them or set PROMETHEUS_BIN/NODE_EXPORTER_BIN/PUSHGATEWAY_BIN" >&2
+            echo "run.sh: ${missing[*]} missing and not root: install them or set PROMETHEUS_BIN/NODE_EXPORTER_BIN/PUSHGATEWAY_BIN/ALERTMANAGER_BIN" >&2
             exit 1
         fi
     fi
@@ -64,6 +65,7 @@ fi
 "${PROMETHEUS_BIN:-/usr/bin/prometheus}" --version 2>&1 | head -1
 "${NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}" --version 2>&1 | head -1
 "${PUSHGATEWAY_BIN:-/usr/bin/prometheus-pushgateway}" --version 2>&1 | head -1
+"${ALERTMANAGER_BIN:-/usr/bin/prometheus-alertmanager}" --version 2>&1 | head -1
 "${COLLECTD_BIN:-/usr/sbin/collectd}" -h 2>&1 | head -1 || true
 "${INFLUX_BIN:-/usr/bin/influx}" -version 2>&1 | head -1 || true
 
