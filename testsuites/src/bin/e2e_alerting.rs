@@ -32,9 +32,13 @@
 //! 6. The recording rule's raw samples take the same sequence of values on both, each change
 //!    within the skew.
 //!
-//! `RECEIVER=prometheus` runs a second Prometheus 2.42 in Strata's place: a harness self-test.
+//! `RECEIVER=prometheus` runs a second Prometheus 2.42 in Strata's place: a harness self-test;
+//! `E2E_ALERTING_MUTATION=annotation|grace` then gives that second server a different rule
+//! annotation, or the default `for` grace period (so it restores no `for` state), which must make
+//! the suite fail.
 //!
 //! Environment: `E2E_ALERTING_LIMIT` (total time limit, 5m), `RECEIVER` (strata|prometheus),
+//! `E2E_ALERTING_MUTATION`,
 //! `RECEIVER_ARGS`, `STRATA_BIN`, `PROMETHEUS_BIN`, `ALERTMANAGER_BIN`, `KEEP_TMP=1`.
 //! Exit status 0 only if all checks pass.
 
@@ -130,6 +134,17 @@ fn prometheus_yml(rules: &Path, target: &str, am_port: u16) -> String {
     )
 }
 
+/// A deliberate difference given to the second server in the self-test, to prove the checks
+/// catch it (`E2E_ALERTING_MUTATION`, only with `RECEIVER=prometheus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mutation {
+    /// `QueueDeep`'s summary says "long" instead of "deep".
+    Annotation,
+    /// The default `--rules.alert.for-grace-period` (10m): no `for` state is restored, so
+    /// `QueueStuck` fires a full `for` after the restart.
+    Grace,
+}
+
 /// PASS/FAIL lines and the verdict.
 #[derive(Debug, Default)]
 struct Checks {
@@ -167,6 +182,19 @@ struct Side {
 
 fn run() -> Result<bool> {
     let receiver = ReceiverKind::from_env()?;
+    let mutation = match env::string("E2E_ALERTING_MUTATION", "").as_str() {
+        "" => None,
+        "annotation" => Some(Mutation::Annotation),
+        "grace" => Some(Mutation::Grace),
+        other => {
+            return Err(fail!(
+                "E2E_ALERTING_MUTATION={other}: expected annotation or grace"
+            ));
+        }
+    };
+    if mutation.is_some() && receiver != ReceiverKind::Prometheus {
+        return Err(fail!("E2E_ALERTING_MUTATION needs RECEIVER=prometheus"));
+    }
     let limit = env::duration("E2E_ALERTING_LIMIT", "5m")?;
     println!(
         "e2e_alerting: receiver {}, limit {limit:?}",
@@ -182,17 +210,29 @@ fn run() -> Result<bool> {
     let target_addr = format!("127.0.0.1:{}", target.port);
     let rules = dir.join("rules.yml");
     std::fs::write(&rules, RULES).map_err(|e| strata_testsuites::Error::io("rules.yml", e))?;
-    let flags = vec![
-        format!("--web.external-url={EXTERNAL_URL}"),
-        "--rules.alert.for-grace-period=1s".to_string(),
-    ];
+    // The self-test's mutation gives the second server an altered rule file or flags.
+    let mutated_rules = dir.join("rules-mutated.yml");
+    if mutation == Some(Mutation::Annotation) {
+        std::fs::write(&mutated_rules, RULES.replace("}} deep'", "}} long'"))
+            .map_err(|e| strata_testsuites::Error::io("rules-mutated.yml", e))?;
+    }
     let mut sides = Vec::new();
     for (name, kind) in [("prometheus", None), (receiver.name(), Some(receiver))] {
+        let mutate = kind.is_some() && mutation.is_some();
+        let mut flags = vec![format!("--web.external-url={EXTERNAL_URL}")];
+        if !(mutate && mutation == Some(Mutation::Grace)) {
+            flags.push("--rules.alert.for-grace-period=1s".to_string());
+        }
+        let rules = if mutate && mutation == Some(Mutation::Annotation) {
+            &mutated_rules
+        } else {
+            &rules
+        };
         let hook = Webhook::start()?;
         let mut am = ap::start_alertmanager(&format!("alertmanager-{name}"), &dir, &hook.url())?;
         am.wait_ready(&http, Duration::from_secs(30))?;
         let config = dir.join(format!("{name}.yml"));
-        std::fs::write(&config, prometheus_yml(&rules, &target_addr, am.port))
+        std::fs::write(&config, prometheus_yml(rules, &target_addr, am.port))
             .map_err(|e| strata_testsuites::Error::io("writing prometheus.yml", e))?;
         let eval = ap::start_evaluator(name, kind, &dir, &config, &flags)?;
         sides.push(Side {
@@ -351,6 +391,85 @@ fn norm_alert(a: &Value) -> Value {
     })
 }
 
+/// A JSON number as a float, so `1` and `1.0` compare equal (their text is checked apart, by
+/// [`rendered_numbers`]).
+fn num(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::Number(n)) => json!(n.as_f64()),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    }
+}
+
+/// The JSON text of the numbers in `/api/v1/rules` (group `interval`, rule `duration`), by
+/// group and rule name: Prometheus renders whole seconds without a fraction.
+fn rendered_numbers(data: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for g in data["groups"].as_array().into_iter().flatten() {
+        let gname = g["name"].as_str().unwrap_or("");
+        out.insert(format!("{gname}.interval"), g["interval"].to_string());
+        for r in g["rules"].as_array().into_iter().flatten() {
+            if let Some(d) = r.get("duration") {
+                let rname = r["name"].as_str().unwrap_or("");
+                out.insert(format!("{gname}.{rname}.duration"), d.to_string());
+            }
+        }
+    }
+    json!(out)
+}
+
+/// Every group and rule of `/api/v1/rules` was evaluated in the last few intervals and reports
+/// how long that took.
+fn rules_fresh(data: &Value) -> Result<(), String> {
+    let now = now_ms();
+    let mut bad = Vec::new();
+    let mut items: Vec<&Value> = Vec::new();
+    for g in data["groups"].as_array().into_iter().flatten() {
+        items.push(g);
+        items.extend(g["rules"].as_array().into_iter().flatten());
+    }
+    for it in items {
+        let name = it["name"].as_str().unwrap_or("?");
+        let last = it["lastEvaluation"].as_str().map(rfc3339_ms);
+        match last {
+            Some(Ok(t)) if (now - t).abs() <= 3 * INTERVAL_MS => {}
+            other => bad.push(format!("{name}: lastEvaluation {other:?}")),
+        }
+        if !it["evaluationTime"].is_number() {
+            bad.push(format!("{name}: evaluationTime {}", it["evaluationTime"]));
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(bad.join("; "))
+    }
+}
+
+/// Compares the two sides' `/api/v1/rules`: fields, number rendering, freshness.
+fn compare_rules(c: &mut Checks, when: &str, names: [&str; 2], raw: [&Value; 2]) {
+    for (name, data) in names.iter().zip(raw) {
+        let fresh = rules_fresh(data);
+        c.check(
+            &format!("{name}: /api/v1/rules lastEvaluation recent, evaluationTime set ({when})"),
+            fresh.is_ok(),
+            fresh.err().unwrap_or_default(),
+        );
+    }
+    same_json(
+        c,
+        &format!("/api/v1/rules agree {when}"),
+        &norm_rules(raw[0]),
+        &norm_rules(raw[1]),
+    );
+    same_json(
+        c,
+        &format!("/api/v1/rules numbers rendered alike {when}"),
+        &rendered_numbers(raw[0]),
+        &rendered_numbers(raw[1]),
+    );
+}
+
 /// `/api/v1/rules` reduced to the fields that must agree, groups and alerts in a fixed order.
 fn norm_rules(data: &Value) -> Value {
     let mut groups: Vec<Value> = data
@@ -367,8 +486,8 @@ fn norm_rules(data: &Value) -> Value {
                     json!({
                         "name": g.get("name"),
                         "file": g.get("file"),
-                        "interval": g.get("interval"),
-                        "limit": g.get("limit"),
+                        "interval": num(g.get("interval")),
+                        "limit": num(g.get("limit")),
                         "rules": rules,
                     })
                 })
@@ -390,7 +509,7 @@ fn norm_rule(r: &Value) -> Value {
         "type": r.get("type"),
         "name": r.get("name"),
         "query": r.get("query"),
-        "duration": r.get("duration"),
+        "duration": num(r.get("duration")),
         "labels": r.get("labels"),
         "annotations": r.get("annotations"),
         "health": r.get("health"),
@@ -456,7 +575,7 @@ fn idle_checks(c: &mut Checks, http: &Http, sides: &[Side]) -> Result<()> {
             n["groups"].as_array().map(Vec::len) == Some(2) && health_ok,
             &n,
         );
-        rules.push(n);
+        rules.push(data);
         let list = alerts(http, &s.eval.base)?;
         c.check(
             &format!("{}: /api/v1/alerts empty before any alert", s.name),
@@ -475,11 +594,11 @@ fn idle_checks(c: &mut Checks, http: &Http, sides: &[Side]) -> Result<()> {
             &ams,
         );
     }
-    same_json(
+    compare_rules(
         c,
-        "/api/v1/rules agree before any alert",
-        &rules[0],
-        &rules[1],
+        "before any alert",
+        [sides[0].name, sides[1].name],
+        [&rules[0], &rules[1]],
     );
     Ok(())
 }
@@ -733,9 +852,14 @@ fn compare_apis(c: &mut Checks, http: &Http, refs: &Side, test: &Side, when: &st
             );
         }
     }
-    let r = norm_rules(&api_data(http, &refs.eval.base, "/api/v1/rules")?);
-    let t = norm_rules(&api_data(http, &test.eval.base, "/api/v1/rules")?);
-    same_json(c, &format!("/api/v1/rules agree while {when}"), &r, &t);
+    let r = api_data(http, &refs.eval.base, "/api/v1/rules")?;
+    let t = api_data(http, &test.eval.base, "/api/v1/rules")?;
+    compare_rules(
+        c,
+        &format!("while {when}"),
+        [refs.name, test.name],
+        [&r, &t],
+    );
     Ok(())
 }
 
