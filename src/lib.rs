@@ -15,4 +15,5 @@ pub mod reload;
 pub mod rules;
 pub mod scrape;
 pub mod server;
+pub mod tls;
 pub mod tsdb;

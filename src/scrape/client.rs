@@ -1,7 +1,7 @@
 //! Fetches one target's exposition over HTTP(S): content negotiation, gzip, auth, TLS, the
 //! scrape timeout and the body size limit, with errors worded as Prometheus words them.
 
-use crate::promconfig::{ScrapeConfig, ScrapeProtocol, TlsConfig};
+use crate::promconfig::{ScrapeConfig, ScrapeProtocol};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::header::{self, HeaderValue};
@@ -85,21 +85,8 @@ impl std::fmt::Debug for ScrapeClient {
 
 impl ScrapeClient {
     pub fn new(cfg: &ScrapeConfig, base_dir: &Path) -> Result<ScrapeClient, FetchError> {
-        let tls = tls_client_config(&cfg.http.tls_config, base_dir)?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(cfg.timeout().max(Duration::from_millis(1))));
-        let mut builder = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http();
-        if let Some(name) = &cfg.http.tls_config.server_name {
-            let name = rustls_pki_types::ServerName::try_from(name.clone())
-                .map_err(|e| FetchError::Config(format!("tls_config server_name: {e}")))?;
-            builder =
-                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
-        }
-        let connector = builder.enable_http1().wrap_connector(http);
+        let connector = crate::tls::https_connector(&cfg.http.tls_config, base_dir, cfg.timeout())
+            .map_err(FetchError::Config)?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(4)
@@ -296,111 +283,6 @@ pub fn accept_header(protocols: &[ScrapeProtocol]) -> String {
     }
     parts.push(format!("*/*;q=0.{weight}"));
     parts.join(",")
-}
-
-/// A rustls client configuration from `tls_config`: CA, client certificate and key from
-/// files or inline PEM, server name checks (or none with `insecure_skip_verify`), and the
-/// minimum version. Public so that the Alertmanager client builds its TLS the same way.
-pub fn tls_client_config(tls: &TlsConfig, base: &Path) -> Result<rustls::ClientConfig, FetchError> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let cfg_err = |m: String| FetchError::Config(m);
-    let material = tls.material(base).map_err(cfg_err)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = match tls.min_version.as_deref() {
-        Some("TLS13") => &[&rustls::version::TLS13],
-        _ => rustls::DEFAULT_VERSIONS,
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .map_err(|e| cfg_err(e.to_string()))?;
-    let builder = if tls.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(SkipVerify(provider)))
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        match &material.ca_pem {
-            Some(pem) => {
-                for cert in CertificateDer::pem_slice_iter(pem) {
-                    let cert = cert
-                        .map_err(|e| cfg_err(format!("unable to load specified CA cert: {e}")))?;
-                    roots
-                        .add(cert)
-                        .map_err(|e| cfg_err(format!("unable to use specified CA cert: {e}")))?;
-                }
-            }
-            None => {
-                for cert in rustls_native_certs::load_native_certs().certs {
-                    let _ = roots.add(cert);
-                }
-            }
-        }
-        builder.with_root_certificates(roots)
-    };
-    let cfg = match (&material.cert_pem, &material.key_pem) {
-        (Some(c), Some(k)) => {
-            let certs = CertificateDer::pem_slice_iter(c)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| cfg_err(format!("unable to load client cert: {e}")))?;
-            let key = PrivateKeyDer::from_pem_slice(k)
-                .map_err(|e| cfg_err(format!("unable to load client key: {e}")))?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|e| cfg_err(format!("client certificate: {e}")))?
-        }
-        _ => builder.with_no_client_auth(),
-    };
-    Ok(cfg)
-}
-
-/// `insecure_skip_verify: true`: any certificate is accepted, signatures are still checked.
-#[derive(Debug)]
-struct SkipVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for SkipVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls_pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls_pki_types::CertificateDer<'_>],
-        _server_name: &rustls_pki_types::ServerName<'_>,
-        _ocsp: &[u8],
-        _now: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
