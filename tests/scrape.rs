@@ -178,3 +178,105 @@ async fn reload_applies_good_configs_and_keeps_the_old_one_on_errors() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     server.stop().await;
 }
+
+/// A CA, and a certificate for `target.test` signed by it (PEM): the CA's, the server's, its key.
+fn test_certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["target.test".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca_cert, &ca_key)
+        .unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// Serves `body` as the text format over TLS with `cert`/`key`.
+async fn serve_tls_target(cert_pem: &str, key_pem: &str, body: &'static str) -> SocketAddr {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(
+                        hyper::Response::builder()
+                            .header("content-type", "text/plain; version=0.0.4")
+                            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                            .unwrap(),
+                    )
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_targets_are_verified_against_the_configured_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates();
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+    let addr = serve_tls_target(&cert, &key, "secure_metric 1\n").await;
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n\
+             scrape_configs:\n\
+             \x20 - job_name: trusted\n    scheme: https\n\
+             \x20   tls_config: {{ca_file: ca.pem, server_name: target.test}}\n\
+             \x20   static_configs: [{{targets: ['{addr}']}}]\n\
+             \x20 - job_name: system_roots\n    scheme: https\n\
+             \x20   tls_config: {{server_name: target.test}}\n\
+             \x20   static_configs: [{{targets: ['{addr}']}}]\n\
+             \x20 - job_name: wrong_name\n    scheme: https\n\
+             \x20   tls_config: {{ca_file: ca.pem, server_name: other.test}}\n\
+             \x20   static_configs: [{{targets: ['{addr}']}}]\n\
+             \x20 - job_name: skip_verify\n    scheme: https\n\
+             \x20   tls_config: {{insecure_skip_verify: true}}\n\
+             \x20   static_configs: [{{targets: ['{addr}']}}]\n"
+        ),
+    )
+    .unwrap();
+    let server = TestServer::start(&config, false, &dir.path().join("data")).await;
+    let up = server.wait_for("up", |r| r.len() == 4).await;
+    let by_job = |job: &str| {
+        up.iter()
+            .find(|s| s["metric"]["job"] == job)
+            .map(value_of)
+            .unwrap_or_default()
+    };
+    assert_eq!(by_job("trusted"), "1");
+    assert_eq!(by_job("skip_verify"), "1");
+    assert_eq!(by_job("system_roots"), "0", "an unknown CA is refused");
+    assert_eq!(by_job("wrong_name"), "0", "a name mismatch is refused");
+    let got = server.wait_for("secure_metric", |r| r.len() == 2).await;
+    assert!(got.iter().all(|s| value_of(s) == "1"));
+    server.stop().await;
+}
