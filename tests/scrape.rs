@@ -280,3 +280,48 @@ async fn https_targets_are_verified_against_the_configured_ca() {
     assert!(got.iter().all(|s| value_of(s) == "1"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_sd_targets_follow_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Arc::new(Mutex::new(TargetState {
+        status: 200,
+        body: "filed 1\n".into(),
+        content_type: "text/plain".into(),
+        ..TargetState::default()
+    }));
+    let addr = serve_target(target.clone()).await;
+    std::fs::create_dir(dir.path().join("targets")).unwrap();
+    let file = dir.path().join("targets/team.json");
+    std::fs::write(
+        &file,
+        format!(r#"[{{"targets": ["{addr}"], "labels": {{"team": "db"}}}}]"#),
+    )
+    .unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "global:\n  scrape_interval: 1s\n\
+         scrape_configs:\n  - job_name: filed\n    file_sd_configs:\n\
+         \x20     - files: ['targets/*.json']\n",
+    )
+    .unwrap();
+    let server = TestServer::start(&config, false, &dir.path().join("data")).await;
+    let got = server.wait_for("filed", |r| r.len() == 1).await;
+    assert_eq!(got[0]["metric"]["team"], "db");
+    assert!(got[0]["metric"].get("__meta_filepath").is_none());
+    let (_, body) = server.get("/api/v1/targets").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let discovered = &v["data"]["activeTargets"][0]["discoveredLabels"];
+    assert_eq!(discovered["__meta_filepath"], file.display().to_string());
+
+    // The file loses its target: the target stops and its series go stale (a little over
+    // one interval after its next scrape was due), without a reload.
+    std::fs::write(&file, "[]").unwrap();
+    server.wait_for("filed", |r| r.is_empty()).await;
+    server.wait_for("up", |r| r.is_empty()).await;
+    let (_, body) = server.get("/api/v1/targets").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"]["activeTargets"], serde_json::json!([]));
+    server.stop().await;
+}
