@@ -283,6 +283,11 @@ fn run() -> Result<bool> {
     );
     step!(
         c,
+        "Alertmanagers while firing",
+        compare_am_alerts(&mut c, &http, &sides, "QueueDeep")
+    );
+    step!(
+        c,
         "APIs while firing",
         compare_apis(&mut c, &http, refs, test, "firing"),
     );
@@ -322,6 +327,11 @@ fn run() -> Result<bool> {
         compare_recording(&mut c, &http, refs, test, start_ms),
     );
 
+    step!(
+        c,
+        "alerts received",
+        compare_received(&mut c, &http, &sides)
+    );
     for s in &sides {
         c.check(
             &format!("{}: webhook requests all well-formed", s.name),
@@ -820,7 +830,125 @@ fn firing_notifications(c: &mut Checks, sides: &[Side], target: &str) -> Result<
             url,
         );
     }
-    compare_notified(c, "QueueDeep firing", &got[0], &got[1], SKEW_MS)
+    compare_notified(c, "QueueDeep firing", &got[0], &got[1], SKEW_MS)?;
+    compare_notification_fields(c, sides, "QueueDeep", "firing");
+    Ok(())
+}
+
+/// The notification-level fields (group key and labels, common labels and annotations, status,
+/// receiver, truncation) of the first notification of `name` in `status` agree; only
+/// `externalURL` (each Alertmanager's own address) is left out.
+fn compare_notification_fields(c: &mut Checks, sides: &[Side], name: &str, status: &str) {
+    let first = |s: &Side| {
+        s.hook
+            .notifications()
+            .into_iter()
+            .find(|n| !notified(std::slice::from_ref(n), name, status).is_empty())
+            .map(|n| {
+                let mut b = n.body;
+                if let Some(o) = b.as_object_mut() {
+                    o.remove("externalURL");
+                    o.remove("alerts");
+                }
+                b
+            })
+            .unwrap_or(Value::Null)
+    };
+    same_json(
+        c,
+        &format!("{name} {status}: notification fields agree"),
+        &first(&sides[0]),
+        &first(&sides[1]),
+    );
+}
+
+/// `GET /api/v2/alerts` of an Alertmanager (a bare JSON array).
+fn am_alerts(http: &Http, base: &str) -> Result<Vec<Value>> {
+    let url = format!("{base}/api/v2/alerts");
+    let r = http.get(&url, &[])?;
+    if r.status != 200 {
+        return Err(fail!("GET {url}: status {} body {}", r.status, r.text(300)));
+    }
+    let v: Value = serde_json::from_slice(&r.body).map_err(|e| fail!("{url}: not JSON: {e}"))?;
+    v.as_array()
+        .cloned()
+        .ok_or_else(|| fail!("{url}: not an array: {v}"))
+}
+
+/// What each Alertmanager holds for `name`: same labels, annotations, generatorURL and state,
+/// `startsAt` and `endsAt` (the evaluator's validity, 4 × the resend delay after sending)
+/// within the skew.
+fn compare_am_alerts(c: &mut Checks, http: &Http, sides: &[Side], name: &str) -> Result<()> {
+    let mut got = Vec::new();
+    for s in sides {
+        let list: Vec<Value> = am_alerts(http, &s.am.base)?
+            .into_iter()
+            .filter(|a| alertname(a) == name)
+            .collect();
+        c.check(
+            &format!("{}: its Alertmanager holds one {name} alert", s.name),
+            list.len() == 1,
+            format!("{list:?}"),
+        );
+        got.push(list.into_iter().next().unwrap_or(Value::Null));
+    }
+    let pick = |v: &Value| {
+        json!({
+            "labels": v.get("labels"),
+            "annotations": v.get("annotations"),
+            "generatorURL": v.get("generatorURL"),
+            "state": v.pointer("/status/state"),
+            "fingerprint": v.get("fingerprint"),
+        })
+    };
+    same_json(
+        c,
+        &format!("{name}: Alertmanagers hold the same alert"),
+        &pick(&got[0]),
+        &pick(&got[1]),
+    );
+    for k in ["startsAt", "endsAt"] {
+        let t = |v: &Value| v.get(k).and_then(Value::as_str).map(rfc3339_ms);
+        let ok = matches!((t(&got[0]), t(&got[1])), (Some(Ok(x)), Some(Ok(y))) if (x - y).abs() <= SKEW_MS);
+        c.check(
+            &format!("{name}: Alertmanagers' {k} agree within the skew"),
+            ok,
+            format!("{:?} vs {:?}", got[0].get(k), got[1].get(k)),
+        );
+    }
+    Ok(())
+}
+
+/// `alertmanager_alerts_received_total` by status: how many alerts each evaluator sent.
+fn compare_received(c: &mut Checks, http: &Http, sides: &[Side]) -> Result<()> {
+    let mut counts = Vec::new();
+    for s in sides {
+        let samples = prom::scrape(http, &s.am.base)?;
+        let by_status: BTreeMap<String, f64> = ["firing", "resolved"]
+            .iter()
+            .map(|st| {
+                let n = prom::metric_sum(
+                    &samples,
+                    "alertmanager_alerts_received_total",
+                    &[("status", st)],
+                )
+                .unwrap_or(0.0);
+                (st.to_string(), n)
+            })
+            .collect();
+        println!(
+            "{}: alerts received by its Alertmanager {by_status:?}",
+            s.name
+        );
+        counts.push(json!(by_status));
+    }
+    same_json(
+        c,
+        "alertmanager_alerts_received_total by status agree",
+        &counts[0],
+        &counts[1],
+    );
+    Ok(())
 }
 
 fn compare_apis(c: &mut Checks, http: &Http, refs: &Side, test: &Side, when: &str) -> Result<()> {
