@@ -1031,8 +1031,9 @@ fn raw_samples(
     base: &str,
     selector: &str,
     from_ms: i64,
+    to_ms: i64,
 ) -> Result<BTreeMap<Labels, Vec<(i64, f64)>>> {
-    let now = now_ms();
+    let now = to_ms;
     let secs = (now - from_ms) / 1000 + 1;
     let mut out = BTreeMap::new();
     for (labels, points) in prom::query_matrix(http, base, &format!("{selector}[{secs}s]"), now)? {
@@ -1056,8 +1057,9 @@ fn compare_alerts_series(
         "ALERTS{alertname=\"QueueDeep\"}",
         "ALERTS_FOR_STATE{alertname=\"QueueDeep\"}",
     ] {
-        let r = raw_samples(http, &refs.eval.base, sel, from_ms)?;
-        let t = raw_samples(http, &test.eval.base, sel, from_ms)?;
+        let to = now_ms();
+        let r = raw_samples(http, &refs.eval.base, sel, from_ms, to)?;
+        let t = raw_samples(http, &test.eval.base, sel, from_ms, to)?;
         let keys =
             |m: &BTreeMap<Labels, Vec<(i64, f64)>>| m.keys().map(fmt_labels).collect::<Vec<_>>();
         c.check(
@@ -1270,8 +1272,11 @@ fn compare_recording(
     from_ms: i64,
 ) -> Result<()> {
     let sel = "job:queue_depth:max";
-    let r = raw_samples(http, &refs.eval.base, sel, from_ms)?;
-    let t = raw_samples(http, &test.eval.base, sel, from_ms)?;
+    // The target's last change may reach the other side's recording up to the skew later.
+    std::thread::sleep(Duration::from_millis(SKEW_MS as u64));
+    let to = now_ms();
+    let r = raw_samples(http, &refs.eval.base, sel, from_ms, to)?;
+    let t = raw_samples(http, &test.eval.base, sel, from_ms, to)?;
     c.check(
         "job:queue_depth:max: same series",
         r.keys().eq(t.keys()) && r.len() == 1,
