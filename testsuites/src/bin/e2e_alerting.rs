@@ -22,8 +22,9 @@
 //!    annotations, `endsAt` within the skew) and `/api/v1/alerts` empties on both.
 //! 4. `ALERTS` and `ALERTS_FOR_STATE` series agree: same label sets, and the first and last
 //!    sample of each state within one evaluation interval plus the scrape skew.
-//! 5. Restart in the middle of `for`: `queue_depth{queue="b"}` makes `QueueStuck` pending; about
-//!    10 s later the server under test is stopped (SIGTERM) and started again on the same data.
+//! 5. Reload, then restart, in the middle of `for`: `queue_depth{queue="b"}` makes `QueueStuck`
+//!    pending; a recording rule is added to its group and both reload (`POST /-/reload`): both
+//!    must keep its `activeAt` and list the new rule alike. About 10 s into `for` the server under test is stopped (SIGTERM) and started again on the same data.
 //!    Its alert must fire on schedule: `for` after the original `activeAt`, shifted by at most
 //!    the downtime plus two evaluation intervals (Prometheus moves `activeAt` by the downtime
 //!    when it restores `for` state), not a full `for` after the restart. The reference fires
@@ -316,7 +317,13 @@ fn run() -> Result<bool> {
     step!(
         c,
         "restart during for",
-        restart_during_for(&mut c, &http, &mut sides, &target),
+        restart_during_for(
+            &mut c,
+            &http,
+            &mut sides,
+            &target,
+            &[&rules, &mutated_rules]
+        ),
     );
 
     // --- 6. recording rule ----------------------------------------------------------------------
@@ -1121,6 +1128,7 @@ fn restart_during_for(
     http: &Http,
     sides: &mut [Side],
     target: &StaticTarget,
+    rule_files: &[&Path],
 ) -> Result<()> {
     let mut act = [0i64; 2];
     for (i, s) in sides.iter().enumerate() {
@@ -1139,6 +1147,7 @@ fn restart_during_for(
         );
     }
     compare_apis(c, http, &sides[0], &sides[1], "QueueStuck pending")?;
+    reload_keeps_state(c, http, sides, &act, rule_files)?;
     sleep_until(act[1] + PENDING_BEFORE_KILL_MS);
     let t_kill = now_ms();
     {
@@ -1257,6 +1266,79 @@ fn restart_during_for(
         "QueueStuck",
         SKEW_MS + RESTORE_SLACK_MS + down,
     )
+}
+
+/// A reload (`POST /-/reload`) that changes `QueueStuck`'s group (a recording rule added in
+/// front of it) while it is pending: both must answer 200, keep its `activeAt`, and then list
+/// and evaluate the new rule alike.
+fn reload_keeps_state(
+    c: &mut Checks,
+    http: &Http,
+    sides: &[Side],
+    act: &[i64; 2],
+    rule_files: &[&Path],
+) -> Result<()> {
+    let added = "    rules:\n      - record: job:queue_depth:sum\n        expr: sum by (job) (queue_depth)\n";
+    for f in rule_files {
+        // Only the files in use exist (the mutated one only in the self-test's mutation).
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let at = text
+            .find("  - name: restart\n    rules:\n")
+            .ok_or_else(|| fail!("{}: no restart group", f.display()))?;
+        let new = format!(
+            "{}{added}{}",
+            &text[..at + "  - name: restart\n".len()],
+            &text[at + "  - name: restart\n    rules:\n".len()..]
+        );
+        std::fs::write(f, new).map_err(|e| strata_testsuites::Error::io("rewriting rules", e))?;
+    }
+    for s in sides {
+        let r = http.post(&format!("{}/-/reload", s.eval.base), &[], b"")?;
+        c.check(
+            &format!("{}: POST /-/reload answers 200", s.name),
+            r.status == 200,
+            format!("status {} body {}", r.status, r.text(300)),
+        );
+    }
+    // Two evaluations of the new group.
+    std::thread::sleep(Duration::from_millis((2 * INTERVAL_MS + 500) as u64));
+    let mut raw = Vec::new();
+    for (s, act) in sides.iter().zip(act) {
+        let a = alert_named(&alerts(http, &s.eval.base)?, "QueueStuck")?;
+        let kept = a.as_ref().map(active_at).transpose()?;
+        c.check(
+            &format!(
+                "{}: QueueStuck keeps its activeAt across the reload",
+                s.name
+            ),
+            kept == Some(*act) && a.as_ref().is_some_and(|a| a["state"] == "pending"),
+            format!("before {}, after {a:?}", utc_time_of_day(*act)),
+        );
+        let data = api_data(http, &s.eval.base, "/api/v1/rules")?;
+        let n = norm_rules(&data);
+        let names: Vec<&str> = n["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        c.check(
+            &format!("{}: the reloaded rules are listed", s.name),
+            names.contains(&"job:queue_depth:sum"),
+            format!("{names:?}"),
+        );
+        raw.push(data);
+    }
+    compare_rules(
+        c,
+        "after the reload",
+        [sides[0].name, sides[1].name],
+        [&raw[0], &raw[1]],
+    );
+    Ok(())
 }
 
 /// Sleeps until the wall clock reaches `t_ms`.
