@@ -24,7 +24,8 @@
 //!    sample of each state within one evaluation interval plus the scrape skew.
 //! 5. Reload, then restart, in the middle of `for`: `queue_depth{queue="b"}` makes `QueueStuck`
 //!    pending; a recording rule is added to its group and both reload (`POST /-/reload`): both
-//!    must keep its `activeAt` and list the new rule alike. About 10 s into `for` the server under test is stopped (SIGTERM) and started again on the same data.
+//!    must keep its `activeAt` and list the new rule alike. About 10 s into `for` the server
+//!    under test is stopped (SIGTERM) and started again on the same data.
 //!    Its alert must fire on schedule: `for` after the original `activeAt`, shifted by at most
 //!    the downtime plus two evaluation intervals (Prometheus moves `activeAt` by the downtime
 //!    when it restores `for` state), not a full `for` after the restart. The reference fires
