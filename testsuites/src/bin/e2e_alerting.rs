@@ -517,6 +517,7 @@ fn norm_rules(data: &Value) -> Value {
 }
 
 fn norm_rule(r: &Value) -> Value {
+    let alerting = r.get("type").and_then(Value::as_str) == Some("alerting");
     let mut alerts: Vec<Value> = r
         .get("alerts")
         .and_then(Value::as_array)
@@ -533,7 +534,7 @@ fn norm_rule(r: &Value) -> Value {
         "health": r.get("health"),
         "state": r.get("state"),
         "lastError": r.get("lastError"),
-        "alerts": if r.get("type").and_then(Value::as_str) == Some("alerting") { json!(alerts) } else { Value::Null },
+        "alerts": if alerting { json!(alerts) } else { Value::Null },
     })
 }
 
@@ -601,8 +602,9 @@ fn idle_checks(c: &mut Checks, http: &Http, sides: &[Side]) -> Result<()> {
             format!("{list:?}"),
         );
         let ams = api_data(http, &s.eval.base, "/api/v1/alertmanagers")?;
+        let am_url = format!("http://127.0.0.1:{}/api/v2/alerts", s.am.port);
         let want = json!({
-            "activeAlertmanagers": [{"url": format!("http://127.0.0.1:{}/api/v2/alerts", s.am.port)}],
+            "activeAlertmanagers": [{ "url": am_url }],
             "droppedAlertmanagers": [],
         });
         same_json(
@@ -917,7 +919,10 @@ fn compare_am_alerts(c: &mut Checks, http: &Http, sides: &[Side], name: &str) ->
     );
     for k in ["startsAt", "endsAt"] {
         let t = |v: &Value| v.get(k).and_then(Value::as_str).map(rfc3339_ms);
-        let ok = matches!((t(&got[0]), t(&got[1])), (Some(Ok(x)), Some(Ok(y))) if (x - y).abs() <= SKEW_MS);
+        let ok = matches!(
+            (t(&got[0]), t(&got[1])),
+            (Some(Ok(x)), Some(Ok(y))) if (x - y).abs() <= SKEW_MS
+        );
         c.check(
             &format!("{name}: Alertmanagers' {k} agree within the skew"),
             ok,
@@ -1251,7 +1256,13 @@ fn restart_during_for(
         );
     }
     let got = wait_notified(sides, "QueueStuck", "firing", Duration::from_secs(20))?;
-    let pick = |v: &Value| json!({"labels": v.get("labels"), "annotations": v.get("annotations"), "generatorURL": v.get("generatorURL")});
+    let pick = |v: &Value| {
+        json!({
+            "labels": v.get("labels"),
+            "annotations": v.get("annotations"),
+            "generatorURL": v.get("generatorURL"),
+        })
+    };
     same_json(
         c,
         "QueueStuck firing: webhook alerts agree",
@@ -1279,7 +1290,8 @@ fn reload_keeps_state(
     act: &[i64; 2],
     rule_files: &[&Path],
 ) -> Result<()> {
-    let added = "    rules:\n      - record: job:queue_depth:sum\n        expr: sum by (job) (queue_depth)\n";
+    let added = "    rules:\n      - record: job:queue_depth:sum\n        \
+                 expr: sum by (job) (queue_depth)\n";
     for f in rule_files {
         // Only the files in use exist (the mutated one only in the self-test's mutation).
         let Ok(text) = std::fs::read_to_string(f) else {
