@@ -419,17 +419,22 @@ fn num(v: Option<&Value>) -> Value {
     }
 }
 
-/// The JSON text of the numbers in `/api/v1/rules` (group `interval`, rule `duration`), by
-/// group and rule name: Prometheus renders whole seconds without a fraction.
+/// The JSON text of the numbers in `/api/v1/rules` (group `interval` and `limit`, rule
+/// `duration` and `keepFiringFor`), by group and rule name: Prometheus renders whole seconds
+/// without a fraction.
 fn rendered_numbers(data: &Value) -> Value {
     let mut out = BTreeMap::new();
     for g in data["groups"].as_array().into_iter().flatten() {
         let gname = g["name"].as_str().unwrap_or("");
-        out.insert(format!("{gname}.interval"), g["interval"].to_string());
+        for k in ["interval", "limit"] {
+            out.insert(format!("{gname}.{k}"), g[k].to_string());
+        }
         for r in g["rules"].as_array().into_iter().flatten() {
-            if let Some(d) = r.get("duration") {
-                let rname = r["name"].as_str().unwrap_or("");
-                out.insert(format!("{gname}.{rname}.duration"), d.to_string());
+            let rname = r["name"].as_str().unwrap_or("");
+            for k in ["duration", "keepFiringFor"] {
+                if let Some(d) = r.get(k) {
+                    out.insert(format!("{gname}.{rname}.{k}"), d.to_string());
+                }
             }
         }
     }
@@ -529,6 +534,7 @@ fn norm_rule(r: &Value) -> Value {
         "name": r.get("name"),
         "query": r.get("query"),
         "duration": num(r.get("duration")),
+        "keepFiringFor": num(r.get("keepFiringFor")),
         "labels": r.get("labels"),
         "annotations": r.get("annotations"),
         "health": r.get("health"),
