@@ -141,7 +141,7 @@ async fn alerts_go_pending_fire_and_resolve_through_alertmanager() {
     let rule = &v["data"]["groups"][0]["rules"][0];
     assert_eq!(rule["name"], "Deep");
     assert_eq!(rule["state"], "firing");
-    assert_eq!(rule["duration"], 2.0);
+    assert_eq!(rule["duration"].to_string(), "2", "written as Go writes it");
     assert_eq!(rule["health"], "ok");
     assert_eq!(rule["alerts"][0]["value"], "5e+01");
     let (_, body) = server.get("/api/v1/alertmanagers").await;

@@ -80,9 +80,9 @@ fn group_json(g: &GroupState, rules: Vec<Value>) -> Value {
         "name": g.group.name,
         "file": g.file,
         "rules": rules,
-        "interval": g.interval.as_secs_f64(),
+        "interval": go_number(g.interval.as_secs_f64()),
         "limit": g.group.limit,
-        "evaluationTime": took.as_secs_f64(),
+        "evaluationTime": go_number(took.as_secs_f64()),
         "lastEvaluation": last.map_or_else(|| NEVER.to_string(), rfc3339),
     })
 }
@@ -135,8 +135,11 @@ fn alerting_json(_g: &GroupState, r: &RuleState, exclude_alerts: bool) -> Value 
     m.insert("state".into(), json!(r.alerts.state().as_str()));
     m.insert("name".into(), json!(r.name()));
     m.insert("query".into(), json!(r.rule.expr));
-    m.insert("duration".into(), json!(for_.as_secs_f64()));
-    m.insert("keepFiringFor".into(), json!(keep_firing_for.as_secs_f64()));
+    m.insert("duration".into(), go_number(for_.as_secs_f64()));
+    m.insert(
+        "keepFiringFor".into(),
+        go_number(keep_firing_for.as_secs_f64()),
+    );
     m.insert("labels".into(), json!(r.rule.labels));
     m.insert("annotations".into(), json!(annotations));
     m.insert("alerts".into(), json!(alerts));
@@ -148,7 +151,10 @@ fn recording_json(r: &RuleState) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), json!(r.name()));
     m.insert("query".into(), json!(r.rule.expr));
-    m.insert("labels".into(), json!(r.rule.labels));
+    // `omitempty` in Prometheus's type for recording rules (not for alerting rules).
+    if !r.rule.labels.is_empty() {
+        m.insert("labels".into(), json!(r.rule.labels));
+    }
     common(&mut m, r, "recording");
     Value::Object(m)
 }
@@ -167,6 +173,16 @@ fn common(m: &mut Map<String, Value>, r: &RuleState, kind: &str) {
         json!(r.last_evaluation.map_or_else(|| NEVER.to_string(), rfc3339)),
     );
     m.insert("type".into(), json!(kind));
+}
+
+/// A float as Go's `encoding/json` writes it: whole numbers without a fraction (`5`, not
+/// `5.0`).
+fn go_number(f: f64) -> Value {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        json!(f as i64)
+    } else {
+        json!(f)
+    }
 }
 
 fn ms_time(ms: i64) -> SystemTime {
@@ -194,6 +210,13 @@ pub(super) fn go_float_e(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_read_as_go_encodes_them() {
+        assert_eq!(go_number(5.0).to_string(), "5");
+        assert_eq!(go_number(0.0).to_string(), "0");
+        assert_eq!(go_number(0.25).to_string(), "0.25");
+    }
 
     #[test]
     fn alert_values_read_as_go_prints_them() {
