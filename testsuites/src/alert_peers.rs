@@ -133,7 +133,11 @@ pub fn start_evaluator(
             );
             peers::strata_bin()?
         }
-        Some(ReceiverKind::Prometheus) | None => peers::prometheus_bin()?,
+        Some(ReceiverKind::Prometheus) | None => {
+            // The suite feeds both evaluators by remote write (Strata's receiver is always on).
+            args.push("--web.enable-remote-write-receiver".to_string());
+            peers::prometheus_bin()?
+        }
     };
     Service::spawn(name, &bin, args, port, dir)
 }

@@ -2,8 +2,9 @@
 //! and by Strata, each sending to its own real Alertmanager 0.25 whose webhook is served by the
 //! harness; what the two evaluators show and what the two webhooks receive must agree.
 //!
-//! The harness serves a target with a gauge it controls (`queue_depth{queue="a"|"b"}`), scraped
-//! every second by both; both evaluate every second the rule file: a recording rule
+//! The harness remote-writes a gauge it controls (`queue_depth{queue="a"|"b"}`) every second to
+//! both, with the same timestamps and values, so both hold exactly the same data; both evaluate
+//! every second the rule file: a recording rule
 //! (`job:queue_depth:max`), an alert `QueueDeep` (`for: 5s`, a templated `severity` label,
 //! annotations using `$labels`, `$value | humanize`, `printf`, `$externalLabels`,
 //! `$externalURL` and `query`), and in a second group an alert `QueueStuck` (`for: 20s`). Both
@@ -21,7 +22,7 @@
 //! 3. The value goes back down: each webhook receives the resolved notification (same labels,
 //!    annotations, `endsAt` within the skew) and `/api/v1/alerts` empties on both.
 //! 4. `ALERTS` and `ALERTS_FOR_STATE` series agree: same label sets, and the first and last
-//!    sample of each state within one evaluation interval plus the scrape skew.
+//!    sample of each state within one evaluation interval plus the evaluation skew.
 //! 5. Reload, then restart, in the middle of `for`: `queue_depth{queue="b"}` makes `QueueStuck`
 //!    pending; a recording rule is added to its group and both reload (`POST /-/reload`): both
 //!    must keep its `activeAt` and list the new rule alike. About 10 s into `for` the server
@@ -46,6 +47,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -56,13 +59,14 @@ use strata_testsuites::http::Http;
 use strata_testsuites::net::{now_ms, utc_time_of_day, wait_for};
 use strata_testsuites::peers::ReceiverKind;
 use strata_testsuites::prom::{self, Labels, fmt_labels};
-use strata_testsuites::scrape_peers::{Deadline, StaticTarget, parse_value, query_vector};
+use strata_testsuites::scrape_peers::{Deadline, parse_value, query_vector};
+use strata_testsuites::wire::{self, WriteVersion};
 use strata_testsuites::{Result, env, fail};
 
 /// Scrape and evaluation interval, ms.
 const INTERVAL_MS: i64 = 1000;
 /// How far apart the two evaluators may see the same transition: one evaluation interval, one
-/// scrape interval (the scrapes are not aligned), and some slack for a loaded machine.
+/// interval (the two evaluators' phases are not aligned), and some slack for a loaded machine.
 const SKEW_MS: i64 = 2 * INTERVAL_MS + 500;
 /// `for` of `QueueDeep` and of `QueueStuck`, ms.
 const DEEP_FOR_MS: i64 = 5_000;
@@ -117,23 +121,82 @@ fn main() {
     strata_testsuites::run_suite("e2e_alerting", run)
 }
 
-/// The target's exposition with queue depths `a` and `b`.
-fn exposition(a: &str, b: &str) -> String {
+/// prometheus.yml of one evaluator: identical on both sides but for its Alertmanager's port.
+fn prometheus_yml(rules: &Path, am_port: u16) -> String {
     format!(
-        "# TYPE queue_depth gauge\nqueue_depth{{queue=\"a\"}} {a}\nqueue_depth{{queue=\"b\"}} {b}\n"
+        "global:\n  evaluation_interval: {INTERVAL_MS}ms\n  external_labels:\n    cluster: e2e\n    \
+         region: test-1\nrule_files:\n  - '{}'\nalerting:\n  alertmanagers:\n    - api_version: v2\n      \
+         static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n",
+        rules.display()
     )
 }
 
-/// prometheus.yml of one evaluator: identical on both sides but for its Alertmanager's port.
-fn prometheus_yml(rules: &Path, target: &str, am_port: u16) -> String {
-    format!(
-        "global:\n  scrape_interval: {INTERVAL_MS}ms\n  scrape_timeout: 800ms\n  \
-         evaluation_interval: {INTERVAL_MS}ms\n  external_labels:\n    cluster: e2e\n    \
-         region: test-1\nrule_files:\n  - '{}'\nalerting:\n  alertmanagers:\n    - api_version: v2\n      \
-         static_configs:\n        - targets: ['127.0.0.1:{am_port}']\nscrape_configs:\n  \
-         - job_name: queues\n    static_configs:\n      - targets: ['{target}']\n",
-        rules.display()
-    )
+/// The feeder's series carry these target labels, as a scrape of job `queues` would.
+const FEED_INSTANCE: &str = "feeder:9100";
+
+/// Remote-writes `queue_depth{queue="a"|"b"}` with the same timestamps and values to every
+/// evaluator once per interval, so that both evaluate exactly the same data.
+struct Feeder {
+    values: Arc<Mutex<(f64, f64)>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Feeder {
+    fn start(write_urls: Vec<String>, a: &str, b: &str) -> Result<Feeder> {
+        let values = Arc::new(Mutex::new((parse_value(a)?, parse_value(b)?)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (v, st) = (values.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let http = Http::new(Duration::from_secs(2));
+            while !st.load(Ordering::Relaxed) {
+                let t = now_ms();
+                let (a, b) = *v.lock().unwrap_or_else(|e| e.into_inner());
+                let series: Vec<(Labels, Vec<(i64, f64)>)> = [("a", a), ("b", b)]
+                    .iter()
+                    .map(|(q, val)| {
+                        let labels: Labels = [
+                            ("__name__", "queue_depth"),
+                            ("instance", FEED_INSTANCE),
+                            ("job", "queues"),
+                            ("queue", q),
+                        ]
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
+                        (labels, vec![(t, *val)])
+                    })
+                    .collect();
+                if let Ok(body) = wire::encode_write(WriteVersion::V1, &series) {
+                    for url in &write_urls {
+                        // A server being restarted misses a sample, as it would miss a scrape.
+                        let _ = wire::post_write(&http, url, WriteVersion::V1, &body);
+                    }
+                }
+                let next = (t / INTERVAL_MS + 1) * INTERVAL_MS;
+                std::thread::sleep(Duration::from_millis((next - now_ms()).max(1) as u64));
+            }
+        });
+        Ok(Feeder {
+            values,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn set(&self, a: &str, b: &str) -> Result<()> {
+        *self.values.lock().unwrap_or_else(|e| e.into_inner()) = (parse_value(a)?, parse_value(b)?);
+        Ok(())
+    }
+}
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// A deliberate difference given to the second server in the self-test, to prove the checks
@@ -208,8 +271,7 @@ fn run() -> Result<bool> {
     let http = Http::new(Duration::from_secs(20));
     let mut c = Checks::default();
 
-    let target = StaticTarget::start(exposition("1", "0"))?;
-    let target_addr = format!("127.0.0.1:{}", target.port);
+    let target_addr = FEED_INSTANCE.to_string();
     let rules = dir.join("rules.yml");
     std::fs::write(&rules, RULES).map_err(|e| strata_testsuites::Error::io("rules.yml", e))?;
     // The self-test's mutation gives the second server an altered rule file or flags.
@@ -234,7 +296,7 @@ fn run() -> Result<bool> {
         let mut am = ap::start_alertmanager(&format!("alertmanager-{name}"), &dir, &hook.url())?;
         am.wait_ready(&http, Duration::from_secs(30))?;
         let config = dir.join(format!("{name}.yml"));
-        std::fs::write(&config, prometheus_yml(rules, &target_addr, am.port))
+        std::fs::write(&config, prometheus_yml(rules, am.port))
             .map_err(|e| strata_testsuites::Error::io("writing prometheus.yml", e))?;
         let eval = ap::start_evaluator(name, kind, &dir, &config, &flags)?;
         sides.push(Side {
@@ -247,7 +309,43 @@ fn run() -> Result<bool> {
     for s in &mut sides {
         s.eval.wait_ready(&http, Duration::from_secs(60))?;
     }
-    // Both have scraped and recorded at least once.
+    let target = Feeder::start(
+        sides
+            .iter()
+            .map(|s| format!("{}/api/v1/write", s.eval.base))
+            .collect(),
+        "1",
+        "0",
+    )?;
+    // Both have evaluated every rule and discovered their Alertmanager (Prometheus applies
+    // discovered Alertmanagers a few seconds after start).
+    for s in &sides {
+        wait_for(
+            &format!(
+                "{} to evaluate every rule and list its Alertmanager",
+                s.name
+            ),
+            Duration::from_secs(30),
+            Duration::from_millis(200),
+            || {
+                let rules = ap::api_data(&http, &s.eval.base, "/api/v1/rules")?;
+                let all_evaluated = rules["groups"].as_array().is_some_and(|gs| {
+                    !gs.is_empty()
+                        && gs.iter().all(|g| {
+                            g["rules"]
+                                .as_array()
+                                .is_some_and(|rs| rs.iter().all(|r| r["health"] != "unknown"))
+                        })
+                });
+                let ams = ap::api_data(&http, &s.eval.base, "/api/v1/alertmanagers")?;
+                let has_am = ams["activeAlertmanagers"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty());
+                Ok((all_evaluated && has_am).then_some(()))
+            },
+        )?;
+    }
+    // Both have recorded at least once.
     for s in &sides {
         wait_for(
             &format!("{} to record job:queue_depth:max", s.name),
@@ -271,7 +369,7 @@ fn run() -> Result<bool> {
     // --- 2. QueueDeep pending → firing ------------------------------------------------------
     deadline.check("QueueDeep firing", Duration::from_secs(60))?;
     let t_raise = now_ms();
-    target.set_body(exposition(HIGH, "0"));
+    target.set(HIGH, "0")?;
     println!("raised queue a to {HIGH} at {}", utc_time_of_day(t_raise));
     step!(
         c,
@@ -296,7 +394,7 @@ fn run() -> Result<bool> {
 
     // --- 3. resolved ----------------------------------------------------------------------------
     deadline.check("QueueDeep resolved", Duration::from_secs(40))?;
-    target.set_body(exposition("1", "0"));
+    target.set("1", "0")?;
     println!("lowered queue a at {}", utc_time_of_day(now_ms()));
     step!(
         c,
@@ -313,7 +411,7 @@ fn run() -> Result<bool> {
 
     // --- 5. restart in the middle of `for` ------------------------------------------------------
     deadline.check("restart during for", Duration::from_secs(90))?;
-    target.set_body(exposition("1", "7"));
+    target.set("1", "7")?;
     println!("raised queue b at {}", utc_time_of_day(now_ms()));
     step!(
         c,
@@ -1139,7 +1237,7 @@ fn restart_during_for(
     c: &mut Checks,
     http: &Http,
     sides: &mut [Side],
-    target: &StaticTarget,
+    target: &Feeder,
     rule_files: &[&Path],
 ) -> Result<()> {
     let mut act = [0i64; 2];
@@ -1275,7 +1373,7 @@ fn restart_during_for(
         &pick(&got[0]),
         &pick(&got[1]),
     );
-    target.set_body(exposition("1", "0"));
+    target.set("1", "0")?;
     // The restarted side fires later by its restore shift (see above).
     resolved(
         c,
