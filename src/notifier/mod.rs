@@ -3,14 +3,15 @@
 //!
 //! Alerts get the external labels they lack and the global `alert_relabel_configs` when they
 //! are queued ([`Notifier::send`]); a background loop takes up to 256 at a time (Prometheus's
-//! `maxBatchSize`), applies each set's own `alert_relabel_configs`, and POSTs the batch as
-//! JSON to `/api/v2/alerts` of every Alertmanager of every set at once. A batch counts as
-//! delivered when every set that was sent to has at least one Alertmanager that accepted it;
-//! otherwise its alerts are counted as dropped. Nothing is retried: the rules engine resends
-//! firing alerts on its own schedule. The queue is bounded; when full, the oldest alerts go
-//! first.
+//! `maxBatchSize`), applies each set's own `alert_relabel_configs`, and hands the batch to the
+//! bounded queue of every Alertmanager of every set. Each Alertmanager's task POSTs from its own
+//! queue as JSON to `/api/v2/alerts`, so a slow or unreachable one delays and loses only its own
+//! copy (a failed POST is counted as errors and dropped). Nothing is retried: the rules engine
+//! resends firing alerts on its own schedule. Every queue is bounded; when full, the oldest
+//! alerts go first.
 
 mod alert;
+mod am_queue;
 mod client;
 pub mod config;
 mod metrics;
@@ -22,9 +23,9 @@ pub use config::{Alertmanager, AlertmanagerSet, parse_alertmanagers};
 pub use metrics::NotifierMetrics;
 
 use crate::promconfig::{Config, RelabelConfig};
-use bytes::Bytes;
+use am_queue::AmQueue;
 use client::AmClient;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -91,6 +92,8 @@ struct State {
     external_labels: BTreeMap<String, String>,
     relabel: Vec<RelabelConfig>,
     sets: Vec<Arc<SetRuntime>>,
+    /// One queue and sending task per Alertmanager, keyed by its set (identity) and URL.
+    queues: BTreeMap<(usize, String), (Arc<AmQueue>, JoinHandle<()>)>,
 }
 
 #[derive(Debug, Default)]
@@ -241,23 +244,37 @@ impl Notifier {
             h.abort();
         }
         let handle = self.send_loop.lock().ok().and_then(|mut l| l.take());
-        let drain = async {
-            if let Some(h) = handle {
-                let _ = h.await;
+        if let Some(h) = handle {
+            let _ = h.await;
+        }
+        // What is still in the intake goes to the Alertmanagers' queues (no network here).
+        loop {
+            let batch = self.next_batch();
+            if batch.is_empty() {
+                break;
             }
-            loop {
-                let batch = self.next_batch();
-                if batch.is_empty() {
-                    break;
+            self.dispatch(batch);
+        }
+        let queues: Vec<(Arc<AmQueue>, JoinHandle<()>)> = self
+            .state
+            .lock()
+            .map(|mut st| std::mem::take(&mut st.queues).into_values().collect())
+            .unwrap_or_default();
+        for (q, _) in &queues {
+            q.close();
+        }
+        // One deadline for everything: queues draining, then the last POSTs ending.
+        let deadline = tokio::time::Instant::now() + self.opts.drain_timeout;
+        let drained = tokio::time::timeout_at(deadline, async {
+            for (q, _) in &queues {
+                while q.len() > 0 {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                self.send_batch(batch).await;
             }
-        };
-        if tokio::time::timeout(self.opts.drain_timeout, drain)
-            .await
-            .is_err()
-        {
-            let left = self.next_all();
+        })
+        .await;
+        if drained.is_err() {
+            let left: usize = queues.iter().map(|(q, _)| q.clear()).sum();
             if left > 0 {
                 tracing::warn!(
                     count = left,
@@ -266,6 +283,12 @@ impl Notifier {
                 self.metrics.add_dropped(left);
             }
         }
+        for (_, mut h) in queues {
+            if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
+                h.abort();
+            }
+        }
+        self.metrics.queue_length.store(0, Ordering::Relaxed);
     }
 
     fn sets(&self) -> Vec<Arc<SetRuntime>> {
@@ -340,7 +363,7 @@ impl Notifier {
                 self.more.notified().await;
                 continue;
             }
-            self.send_batch(batch).await;
+            self.dispatch(batch);
         }
     }
 
@@ -356,72 +379,67 @@ impl Notifier {
         batch
     }
 
-    /// Empties the queue; returns how many alerts it held.
-    fn next_all(&self) -> usize {
+    /// Hands a batch to the queue of every Alertmanager of every set (with the set's own
+    /// `alert_relabel_configs`), starting queues for newly discovered Alertmanagers and closing
+    /// those no longer discovered (they send what they hold, then end).
+    fn dispatch(&self, batch: Vec<Alert>) {
+        let sets = self.sets();
         let Ok(mut st) = self.state.lock() else {
-            return 0;
+            return;
         };
-        let n = st.queue.len();
-        st.queue.clear();
-        self.metrics.queue_length.store(0, Ordering::Relaxed);
-        n
-    }
-
-    /// POSTs one batch everywhere at once; counts it as dropped unless every set it went to
-    /// has an Alertmanager that took it.
-    async fn send_batch(&self, batch: Vec<Alert>) {
-        let mut tasks = tokio::task::JoinSet::new();
-        let mut shared_body: Option<Bytes> = None;
-        let mut attempted = 0;
-        for (i, set) in self.sets().iter().enumerate() {
-            let urls = set.active_urls();
-            if urls.is_empty() {
-                continue;
-            }
-            let (body, count) = if set.cfg.alert_relabel_configs.is_empty() {
-                let body = shared_body
-                    .get_or_insert_with(|| Bytes::from(alert::encode(&batch)))
-                    .clone();
-                (body, batch.len())
+        let mut live = BTreeSet::new();
+        for set in &sets {
+            let own: Vec<Alert> = if set.cfg.alert_relabel_configs.is_empty() {
+                batch.clone()
             } else {
-                let own: Vec<Alert> = batch
+                batch
                     .iter()
                     .filter_map(|a| {
                         alert::relabel(a, &BTreeMap::new(), &set.cfg.alert_relabel_configs)
                     })
-                    .collect();
-                if own.is_empty() {
-                    continue;
+                    .collect()
+            };
+            for url in set.active_urls() {
+                let key = (Arc::as_ptr(set) as usize, url.clone());
+                live.insert(key.clone());
+                let q = match st.queues.get(&key) {
+                    Some((q, _)) => q.clone(),
+                    None => {
+                        let q = Arc::new(AmQueue::new(
+                            url,
+                            set.client.clone(),
+                            self.opts.queue_capacity,
+                            self.opts.max_batch_size,
+                        ));
+                        let me = self.me.clone();
+                        let task = tokio::spawn(q.clone().run(
+                            self.metrics.clone(),
+                            move |url: &str, n: usize, e: &str| {
+                                if let Some(m) = me.upgrade() {
+                                    m.log_error(url, n, e);
+                                }
+                            },
+                        ));
+                        st.queues.insert(key, (q.clone(), task));
+                        q
+                    }
+                };
+                if !own.is_empty() {
+                    q.push(&own, &self.metrics);
                 }
-                (Bytes::from(alert::encode(&own)), own.len())
-            };
-            attempted += 1;
-            for url in urls {
-                let (client, body, metrics) =
-                    (set.client.clone(), body.clone(), self.metrics.clone());
-                tasks.spawn(async move {
-                    let begin = Instant::now();
-                    let res = client.post(&url, body).await;
-                    metrics.record_send(&url, count, res.is_err(), begin.elapsed());
-                    (i, url, count, res)
-                });
             }
         }
-        let mut covered: Vec<usize> = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((set, url, count, res)) = joined else {
-                continue;
-            };
-            match res {
-                Ok(()) => covered.push(set),
-                Err(e) => self.log_error(&url, count, &e),
+        st.queues.retain(|k, (q, _)| {
+            let keep = live.contains(k);
+            if !keep {
+                q.close();
             }
-        }
-        covered.sort_unstable();
-        covered.dedup();
-        if covered.len() < attempted {
-            self.metrics.add_dropped(batch.len());
-        }
+            keep
+        });
+        let queued = st.queue.len() + st.queues.values().map(|(q, _)| q.len()).sum::<usize>();
+        self.metrics
+            .queue_length
+            .store(queued as u64, Ordering::Relaxed);
     }
 
     fn log_error(&self, url: &str, count: usize, err: &str) {

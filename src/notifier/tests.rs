@@ -228,7 +228,11 @@ async fn a_failing_alertmanager_is_counted_while_another_takes_the_batch() {
     assert_eq!(count(&bad_got), 2);
     assert_eq!(m.errors(&bad_url), 2);
     assert_eq!(m.errors(&good_url), 0);
-    assert_eq!(m.dropped(), 0, "one Alertmanager took the batch");
+    assert_eq!(
+        m.dropped(),
+        2,
+        "the failing Alertmanager's copy is lost, and counted"
+    );
     let mut text = String::new();
     m.render(&mut text);
     assert!(
@@ -246,11 +250,11 @@ async fn a_failing_alertmanager_is_counted_while_another_takes_the_batch() {
         "{text}"
     );
 
-    // With only the failing one, the batch is lost and counted as dropped.
+    // With only the failing one, every batch is lost and counted as dropped.
     n.apply_config(&config(&am_config(&[bad], "")))
         .expect("applies");
     n.send(vec![alert("C", &[])]);
-    until("dropped", || m.dropped() == 1).await;
+    until("dropped", || m.dropped() == 3).await;
     assert_eq!(m.errors(&bad_url), 3);
     n.stop().await;
 }
@@ -332,4 +336,26 @@ async fn stop_drains_what_is_queued() {
     assert_eq!(n.metrics().queue_length.load(Ordering::Relaxed), 0);
     n.send(vec![alert("late", &[])]);
     assert_eq!(n.metrics().dropped(), 1, "sent after stop");
+}
+
+#[tokio::test]
+async fn an_alertmanager_that_never_answers_does_not_hold_up_another() {
+    let (good, good_got) = fake_alertmanager(200).await;
+    // Accepts connections (the kernel's backlog) but never reads or answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let n = new_notifier(100);
+    n.apply_config(&config(&am_config(&[good, silent_addr], "")))
+        .expect("applies");
+    for i in 0..3 {
+        n.send(vec![alert(&format!("A{i}"), &[])]);
+        // Each batch reaches the good one while the silent one still holds the first POST
+        // (its timeout is 10 s; `until` gives up after 5 s).
+        until("the good Alertmanager got the alert", || {
+            count(&good_got) == i + 1
+        })
+        .await;
+    }
+    drop(silent);
+    n.stop().await;
 }
