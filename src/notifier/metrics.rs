@@ -17,8 +17,8 @@ struct PerAlertmanager {
 
 #[derive(Debug, Default)]
 pub struct NotifierMetrics {
-    /// Alerts dropped: by queue overflow, by a batch no Alertmanager took, or left in the
-    /// queue at shutdown.
+    /// Alerts dropped: by a queue overflow, by a failed POST (that Alertmanager's copy), or
+    /// left in a queue at shutdown.
     pub dropped: AtomicU64,
     pub queue_length: AtomicU64,
     pub queue_capacity: AtomicU64,
