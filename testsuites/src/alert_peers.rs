@@ -14,9 +14,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::http::Http;
-use crate::net::{free_port, now_ms, wait_for};
+use crate::net::{free_port, now_ms};
 use crate::peers::{self, ReceiverKind};
-use crate::process::Proc;
 use crate::{Error, Result, env, fail, prom};
 
 /// Largest webhook body the receiver accepts (a notification of a few alerts is a few KiB).
@@ -34,48 +33,8 @@ pub fn alertmanager_bin() -> Result<PathBuf> {
     )
 }
 
-/// A started HTTP service (evaluator or Alertmanager) and its base URL.
-#[derive(Debug)]
-pub struct Service {
-    /// The process (killed on drop).
-    pub proc: Proc,
-    /// Listening port on 127.0.0.1.
-    pub port: u16,
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-}
-
-impl Service {
-    fn spawn(name: &str, bin: &Path, args: Vec<String>, port: u16, dir: &Path) -> Result<Self> {
-        let log = dir.join(format!("{name}.log"));
-        println!(
-            "starting {name} on 127.0.0.1:{port} (log {})",
-            log.display()
-        );
-        Ok(Service {
-            proc: Proc::spawn(name, bin, &args, &log)?,
-            port,
-            base: format!("http://127.0.0.1:{port}"),
-        })
-    }
-
-    /// Polls `/-/ready` until it answers 200; fails early if the process exits.
-    pub fn wait_ready(&mut self, http: &Http, timeout: Duration) -> Result<()> {
-        let url = format!("{}/-/ready", self.base);
-        let proc = &mut self.proc;
-        let name = proc.name().to_string();
-        wait_for(
-            &format!("{name} to be ready at {url}"),
-            timeout,
-            Duration::from_millis(100),
-            || {
-                proc.check_alive()?;
-                Ok(matches!(http.get(&url, &[]), Ok(r) if r.status == 200).then_some(()))
-            },
-        )
-        .map_err(|e| fail!("{e}; last log lines of {name}:\n{}", self.proc.log_tail(20)))
-    }
-}
+/// A started evaluator or Alertmanager: the scrape suite's peer process, ready at `/-/ready`.
+pub use crate::scrape_peers::Peer as Service;
 
 /// Alertmanager named `name` (clustering off, data in `DIR/NAME-data`) routing every alert, one
 /// notification group per label set, to the webhook at `webhook_url` with resolved notices.
@@ -98,7 +57,7 @@ pub fn start_alertmanager(name: &str, dir: &Path, webhook_url: &str) -> Result<S
         "--cluster.listen-address=".to_string(),
         "--log.level=info".to_string(),
     ];
-    Service::spawn(name, &alertmanager_bin()?, args, port, dir)
+    Service::spawn(name, &alertmanager_bin()?, args, port, dir, "/-/ready")
 }
 
 /// A rule evaluator on `config` with its TSDB in `DIR/NAME-data` and `extra` flags: the real
@@ -139,7 +98,7 @@ pub fn start_evaluator(
             peers::prometheus_bin()?
         }
     };
-    Service::spawn(name, &bin, args, port, dir)
+    Service::spawn(name, &bin, args, port, dir, "/-/ready")
 }
 
 /// One webhook notification as received: when, and the JSON body.

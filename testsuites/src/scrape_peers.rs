@@ -34,18 +34,21 @@ pub fn pushgateway_bin() -> Result<PathBuf> {
     )
 }
 
-/// A started HTTP server process (scraper or exporter) and its base URL.
+/// A started HTTP server process (scraper, exporter, rule evaluator, Alertmanager) and its
+/// base URL.
 #[derive(Debug)]
 pub struct Peer {
     /// The process (killed on drop).
     pub proc: Proc,
+    /// Listening port on 127.0.0.1.
+    pub port: u16,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     ready_path: &'static str,
 }
 
 impl Peer {
-    fn spawn(
+    pub(crate) fn spawn(
         name: &str,
         bin: &Path,
         args: Vec<String>,
@@ -60,6 +63,7 @@ impl Peer {
         );
         Ok(Peer {
             proc: Proc::spawn(name, bin, &args, &log)?,
+            port,
             base: format!("http://127.0.0.1:{port}"),
             ready_path,
         })
