@@ -4,10 +4,16 @@
 #
 #   benches/compare.sh                       # both servers, defaults below
 #   SERVERS=prometheus benches/compare.sh    # prove the harness against Prometheus alone
+#   RECORDING=node.json benches/compare.sh   # real node_exporter data (benches/record_node.sh)
 #
 # Environment (defaults in brackets):
 #   SERIES [10000]       distinct active series (node_exporter hosts of ~300 series each)
 #   DURATION [6h]        data time per series, 15 s scrapes: DURATION/15s samples per series
+#   RECORDING []         replay this recording instead (SERIES and DURATION are then unused):
+#                        HOSTS copies of the recorded host, moved by a multiple of 2 h to end
+#                        before now; one extra sample afterwards makes both servers cut the
+#                        last full 2 h block of the data (see strata-loadgen --advance-blocks)
+#   HOSTS [20]           with RECORDING: replayed hosts
 #   BLOCK [2h]           --storage.tsdb.min-block-duration = max-block-duration for both servers
 #   CONNECTIONS [4]      keep-alive connections (Prometheus queue shards)
 #   SERVERS ["prometheus strata"]
@@ -25,6 +31,8 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SERIES=${SERIES:-10000}
 DURATION=${DURATION:-6h}
+RECORDING=${RECORDING:-}
+HOSTS=${HOSTS:-20}
 BLOCK=${BLOCK:-2h}
 CONNECTIONS=${CONNECTIONS:-4}
 SERVERS=${SERVERS:-"prometheus strata"}
@@ -38,6 +46,15 @@ BLOCK_TIMEOUT=${BLOCK_TIMEOUT:-240s}
 WORK=${WORK:-$(mktemp -d /tmp/strata-compare.XXXXXX)}
 mkdir -p "$WORK"
 LOADGEN=$ROOT/target/release/strata-loadgen
+if [[ -n $RECORDING ]]; then
+    [[ -r $RECORDING ]] || { echo "RECORDING=$RECORDING is not a readable file" >&2; exit 2; }
+    RECORDING=$(realpath "$RECORDING")
+    WORKLOAD_ARGS=(--recording "$RECORDING" --hosts "$HOSTS")
+    WORKLOAD="recording $RECORDING replayed as $HOSTS hosts"
+else
+    WORKLOAD_ARGS=(--series "$SERIES" --duration "$DURATION")
+    WORKLOAD="$SERIES series x $DURATION"
+fi
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -112,9 +129,9 @@ EOF
     ready=http://127.0.0.1:$port/-/ready
     "$LOADGEN" wait-ready "$ready" 60s || { log "$name did not become ready; log:"; tail -20 "$WORK/$name.log" >&2; stop_server; return 1; }
     sleep 2 # let start-up work finish before the idle RSS and CPU readings
-    log "run $run: $name (pid $SERVER_PID) ready on 127.0.0.1:$port; sending $SERIES series x $DURATION"
+    log "run $run: $name (pid $SERVER_PID) ready on 127.0.0.1:$port; sending $WORKLOAD"
     "$LOADGEN" run --url "http://127.0.0.1:$port/api/v1/write" --pid "$SERVER_PID" --data-dir "$data" \
-        --series "$SERIES" --duration "$DURATION" --connections "$CONNECTIONS" --end-ms "$END_MS" \
+        "${WORKLOAD_ARGS[@]}" --connections "$CONNECTIONS" --end-ms "$END_MS" \
         --settle "$SETTLE" --block-timeout "$BLOCK_TIMEOUT" --label "$name" --out "$WORK/$name.$run.txt" >/dev/null
     stop_server
     [[ $KEEP == 1 ]] || rm -rf "$data"
@@ -129,7 +146,7 @@ done
 runs() { local f=() r; for r in $(seq 1 "$REPEAT"); do f+=("$WORK/$1.$r.txt"); done; (IFS=,; echo "${f[*]}"); }
 
 echo
-echo "workload: $SERIES series x $DURATION of 15 s scrapes, $CONNECTIONS connections, blocks of $BLOCK; $(nproc) cores; $REPEAT run(s) per server"
+echo "workload: $WORKLOAD of 15 s scrapes, $CONNECTIONS connections, blocks of $BLOCK; $(nproc) cores; $REPEAT run(s) per server"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), run took $(( $(date +%s) - START )) s; results in $WORK"
 echo
 if [[ " $SERVERS " == *" prometheus "* && " $SERVERS " == *" strata "* ]]; then

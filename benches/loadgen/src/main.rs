@@ -4,8 +4,15 @@
 //! ```text
 //! strata-loadgen run --url http://127.0.0.1:9090/api/v1/write --pid PID --data-dir DIR \
 //!     --series 10000 --duration 6h --connections 4 --end-ms MS --label prometheus --out prom.txt
+//! strata-loadgen run --url ... --recording node.json --hosts 20 --end-ms MS ...
 //! strata-loadgen compare prom.txt strata.txt
 //! ```
+//!
+//! With `--recording` the samples are real ones: a recorded node_exporter (see
+//! `benches/record_node.sh` and [`recording`]) replayed as `--hosts` hosts, moved by a multiple of
+//! 2 h so it ends before `--end-ms`. A 2h20m recording never spans the 3 h a head must span before
+//! a 2 h block is cut, so afterwards one more sample of `loadgen_clock_advance` moves the head's
+//! max time past the last full block (`--advance-blocks`, on by default with a recording).
 //!
 //! `run` pre-encodes every request before touching the target (so sending costs the generator
 //! little CPU), reads the target's CPU time and RSS from `/proc/<pid>`, sends, measures again,
@@ -23,6 +30,7 @@ mod http;
 mod ingest;
 mod payload;
 mod proc;
+mod recording;
 mod report;
 mod send;
 mod textload;
@@ -38,6 +46,7 @@ const USAGE: &str = "usage:
   strata-loadgen run --url URL [--pid PID] [--data-dir DIR] [--series N] [--duration 6h]
       [--connections 4] [--batch 2000] [--interval 15s] [--jitter 15ms] [--aligned 0.9] [--seed 1] [--end-ms MS]
       [--max-lag 5m] [--settle 15s] [--block-timeout 240s] [--label NAME] [--out FILE]
+      [--recording FILE [--hosts 20]] [--advance-blocks | --no-advance-blocks]
   strata-loadgen compare BASELINE_FILE[,FILE...] CANDIDATE_FILE[,FILE...]   (medians of runs)
   strata-loadgen wait-ready URL TIMEOUT          (until GET URL answers 200)
   strata-loadgen payload-info [--series N] [--duration 6h] ...   (encode only, print sizes)
@@ -64,6 +73,11 @@ struct Args {
     block_timeout: Duration,
     label: String,
     out: Option<PathBuf>,
+    /// Replay this recording instead of generating samples.
+    recording: Option<PathBuf>,
+    hosts: usize,
+    /// Send the block-cut advance sample after the data (`None`: only with a recording).
+    advance_blocks: Option<bool>,
 }
 
 fn parse_duration_ms(s: &str) -> Result<i64, String> {
@@ -100,9 +114,21 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
         block_timeout: Duration::from_secs(240),
         label: "target".into(),
         out: None,
+        recording: None,
+        hosts: 20,
+        advance_blocks: None,
     };
     let mut i = 0;
     while i < argv.len() {
+        // The only flags without a value.
+        match argv[i].as_str() {
+            "--advance-blocks" | "--no-advance-blocks" => {
+                a.advance_blocks = Some(argv[i] == "--advance-blocks");
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
         let (key, inline) = match argv[i].split_once('=') {
             Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
             None => (argv[i].clone(), None),
@@ -144,6 +170,8 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             }
             "--label" => a.label = value,
             "--out" => a.out = Some(value.into()),
+            "--recording" => a.recording = Some(value.into()),
+            "--hosts" => a.hosts = (num(&value)? as usize).max(1),
             _ => return Err(format!("unknown flag {key}\n{USAGE}")),
         }
         i += 1;
@@ -160,36 +188,78 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn build_payloads(a: &Args) -> payload::Payloads {
-    let steps = (a.duration_ms / a.interval_ms).max(1) as usize;
+/// 2 h, the block range both servers use in `benches/compare.sh`.
+const BLOCK_RANGE_MS: i64 = 7_200_000;
+
+/// Both servers cut the head's oldest block once the head spans more than this.
+const CUT_SPAN_MS: i64 = BLOCK_RANGE_MS / 2 * 3;
+
+/// Margin of the advance sample past the least it needs (and past hosts' scrape phases).
+const ADVANCE_MARGIN_MS: i64 = 60_000;
+
+/// The encoded workload and what the report needs to know about it.
+struct Workload {
+    payloads: payload::Payloads,
+    /// Distinct series sent (without the advance sample's).
+    series: usize,
+    /// Timestamp of the block-cut advance sample, if one is to be sent.
+    advance_t: Option<i64>,
+}
+
+fn build_payloads(a: &Args) -> Result<Workload, String> {
     // End a minute before now by default; align so reruns with the same --end-ms are identical.
     let end = a
         .end_ms
         .unwrap_or_else(|| (now_ms() - 60_000) / a.interval_ms * a.interval_ms);
-    let start = end - steps as i64 * a.interval_ms - a.interval_ms;
-    let clock = ScrapeClock {
-        start,
-        interval: a.interval_ms,
-        jitter: a.jitter_ms,
-        aligned: a.aligned,
-        seed: a.seed,
-    };
-    let plan = payload::Plan {
-        series: node_exporter_series(a.series, a.seed),
-        clock,
-        steps,
-        shards: a.connections,
-        batch: a.batch,
-        seed: a.seed,
-    };
-    let t0 = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let p = payload::build(&plan, threads);
+    let advance = a.advance_blocks.unwrap_or(a.recording.is_some());
+    let t0 = Instant::now();
+    let (p, series, what) = match &a.recording {
+        None => {
+            let steps = (a.duration_ms / a.interval_ms).max(1) as usize;
+            let start = end - steps as i64 * a.interval_ms - a.interval_ms;
+            let clock = ScrapeClock {
+                start,
+                interval: a.interval_ms,
+                jitter: a.jitter_ms,
+                aligned: a.aligned,
+                seed: a.seed,
+            };
+            let plan = payload::Plan {
+                series: node_exporter_series(a.series, a.seed),
+                clock,
+                steps,
+                shards: a.connections,
+                batch: a.batch,
+                seed: a.seed,
+            };
+            let p = payload::build(&plan, threads);
+            let what = format!("{} series x {} scrapes", plan.series.len(), steps);
+            (p, plan.series.len(), what)
+        }
+        Some(path) => {
+            let rec = recording::load(path)?;
+            let (rec_min, rec_max) = recording::time_range(&rec)
+                .ok_or_else(|| format!("{}: no samples", path.display()))?;
+            let shift = recording_shift(rec_min, rec_max, end, advance);
+            let series = recording::replicate(&rec, a.hosts, shift);
+            let p = payload::build_recorded(&series, a.connections, a.batch, a.seed, threads);
+            let what = format!(
+                "{} recorded series x {} hosts from {}, moved by {:.0} h",
+                rec.len(),
+                a.hosts,
+                path.display(),
+                shift as f64 / 3.6e6
+            );
+            (p, series.len(), what)
+        }
+    };
+    if p.samples == 0 {
+        return Err("the workload has no samples".into());
+    }
     eprintln!(
-        "encoded {} samples ({} series x {} scrapes) into {} requests: {:.1} MB snappy ({:.1} MB protobuf, {:.1} B/sample on the wire), hash {:016x}, data time {} .. {} ({:.1} h), {:.1} s",
+        "encoded {} samples ({what}) into {} requests: {:.1} MB snappy ({:.1} MB protobuf, {:.1} B/sample on the wire), hash {:016x}, data time {} .. {} ({:.1} h), {:.1} s",
         p.samples,
-        plan.series.len(),
-        steps,
         p.requests,
         p.body_bytes as f64 / 1e6,
         p.raw_bytes as f64 / 1e6,
@@ -200,18 +270,101 @@ fn build_payloads(a: &Args) -> payload::Payloads {
         (p.max_t - p.min_t) as f64 / 3.6e6,
         t0.elapsed().as_secs_f64()
     );
-    p
+    let advance_t = advance.then(|| advance_time(p.min_t, p.max_t));
+    Ok(Workload {
+        payloads: p,
+        series,
+        advance_t,
+    })
+}
+
+/// How far to move a recording spanning `rec_min..=rec_max`: the largest multiple of the block
+/// range that keeps every host's data (phases included) and, if sent, the advance sample at or
+/// before `end`. A multiple of the block range keeps the block boundaries where they were in the
+/// recorded data.
+fn recording_shift(rec_min: i64, rec_max: i64, end: i64, advance: bool) -> i64 {
+    let last = |shift: i64| {
+        let max_t = rec_max + shift + recording::MAX_PHASE_MS;
+        if advance {
+            // Host 0 has phase 0: its first sample is the data's first.
+            advance_time(rec_min + shift, max_t)
+        } else {
+            max_t
+        }
+    };
+    let mut shift = (end - last(0)).div_euclid(BLOCK_RANGE_MS) * BLOCK_RANGE_MS;
+    // The advance sample goes at most 3 h past the data: two steps back at most.
+    while last(shift) > end {
+        shift -= BLOCK_RANGE_MS;
+    }
+    shift
+}
+
+/// Timestamp of the advance sample for data spanning `min_t..=max_t`: late enough that both
+/// servers cut every block ending at or before the last block boundary `b` in the data, and
+/// early enough that they cut none after it. A head is cut while `maxt - mint > 1.5` block
+/// ranges, and the head of the last block to cut starts at `max(b - 2 h, min_t)`, so that is
+/// 3 h (plus a margin) past it, at most `b + 3 h` (at which the head from `b` is not cut). For a
+/// recording that holds a full block this is `b + 1 h + 60 s`. Never more than an hour before
+/// `max_t`, so the servers accept it. Without a boundary inside the data nothing can be cut:
+/// `b + 1 h + 60 s` then just proves the servers take the sample.
+fn advance_time(min_t: i64, max_t: i64) -> i64 {
+    let b = max_t.div_euclid(BLOCK_RANGE_MS) * BLOCK_RANGE_MS;
+    if min_t >= b {
+        return b + CUT_SPAN_MS - BLOCK_RANGE_MS + ADVANCE_MARGIN_MS;
+    }
+    let head_start = (b - BLOCK_RANGE_MS).max(min_t);
+    (head_start + CUT_SPAN_MS + ADVANCE_MARGIN_MS).min(b + CUT_SPAN_MS)
+}
+
+/// Sends the single advance sample (after all data: it moves the head's max time, and the
+/// servers reject samples more than an hour older than that) and says what happened.
+fn send_advance(a: &Args, url: &http::Url, t: i64, data: (i64, i64), r: &mut Report) {
+    let labels = [
+        ("__name__".to_owned(), "loadgen_clock_advance".to_owned()),
+        ("job".to_owned(), "loadgen".to_owned()),
+    ];
+    let p = payload::single_sample(&labels, t, 1.0);
+    let sent = send::send_all(url, &p, a.max_lag_ms, Duration::from_secs(60));
+    let (min_t, max_t) = data;
+    let boundary = max_t.div_euclid(BLOCK_RANGE_MS) * BLOCK_RANGE_MS;
+    let effect = if boundary > min_t {
+        format!(
+            "the blocks up to the last 2 h boundary in the data, {boundary}, should be cut ({:.2} h of data before it, {:.2} h after it stay in the head)",
+            (boundary - min_t) as f64 / 3.6e6,
+            (max_t - boundary) as f64 / 3.6e6
+        )
+    } else {
+        "no 2 h boundary inside the data, so no block to cut".to_owned()
+    };
+    eprintln!(
+        "[{}] block-cut advance: sent loadgen_clock_advance{{job=\"loadgen\"}} 1 at t={t} ({:.2} h past the data): {}; {effect}",
+        a.label,
+        (t - max_t) as f64 / 3.6e6,
+        match &sent.first_error {
+            None if sent.samples_ok == 1 => "accepted".to_owned(),
+            Some(e) => format!("REJECTED: {e}"),
+            None => "not sent".to_owned(),
+        }
+    );
+    r.set("advance_t", t as f64);
+    r.set("advance_samples_ok", sent.samples_ok as f64);
 }
 
 fn run(a: &Args) -> Result<Report, String> {
     let url = http::Url::parse(a.url.as_deref().ok_or("--url is required")?)?;
-    let payloads = build_payloads(a);
+    let workload = build_payloads(a)?;
+    let payloads = &workload.payloads;
+    let series = workload.series.max(1) as f64;
     let ticks = proc::clock_ticks();
     let cpu = |pid: Option<u32>| pid.and_then(|p| proc::cpu_seconds(p, ticks));
     let rss = |field: &str| a.pid.and_then(|p| proc::status_bytes(p, field));
 
     let mut r = Report::new(&a.label);
-    r.set("series", a.series as f64);
+    r.set("series", workload.series as f64);
+    if a.recording.is_some() {
+        r.set("hosts", a.hosts as f64);
+    }
     r.set("samples_total", payloads.samples as f64);
     r.set("requests_total", payloads.requests as f64);
     r.set("payload_bytes", payloads.body_bytes as f64);
@@ -234,7 +387,7 @@ fn run(a: &Args) -> Result<Report, String> {
     let stat0 = a.pid.and_then(|p| proc::stat(p, ticks));
     let cpu0 = stat0.map(|s| s.cpu_seconds());
     let self0 = cpu(Some(std::process::id()));
-    let sent = send::send_all(&url, &payloads, a.max_lag_ms, Duration::from_secs(60));
+    let sent = send::send_all(&url, payloads, a.max_lag_ms, Duration::from_secs(60));
     let stat1 = a.pid.and_then(|p| proc::stat(p, ticks));
     let cpu1 = stat1.map(|s| s.cpu_seconds());
     let self1 = cpu(Some(std::process::id()));
@@ -291,19 +444,23 @@ fn run(a: &Args) -> Result<Report, String> {
         r.set("rss_loaded_bytes", after as f64);
         r.set(
             "rss_bytes_per_series",
-            (after as f64 - idle as f64) / a.series.max(1) as f64,
+            (after as f64 - idle as f64) / series,
         );
     }
     if let (Some(idle), Some(after)) = (anon_idle, rss("RssAnon")) {
         r.set(
             "rss_anon_bytes_per_series",
-            (after as f64 - idle as f64) / a.series.max(1) as f64,
+            (after as f64 - idle as f64) / series,
         );
     }
     if let Some(peak) = rss("VmHWM") {
         r.set("rss_peak_bytes", peak as f64);
     }
     record_target_metrics(&mut r, &url, "loaded");
+    // After every reading of the ingest: the advance sample starts block cutting at once.
+    if let Some(t) = workload.advance_t {
+        send_advance(a, &url, t, (payloads.min_t, payloads.max_t), &mut r);
+    }
 
     if let Some(dir) = &a.data_dir {
         let blocks = wait_for_blocks(a, dir, cpu);
@@ -320,13 +477,13 @@ fn run(a: &Args) -> Result<Report, String> {
             r.set("rss_settled_bytes", now as f64);
             r.set(
                 "rss_settled_bytes_per_series",
-                (now as f64 - idle as f64) / a.series.max(1) as f64,
+                (now as f64 - idle as f64) / series,
             );
         }
         if let (Some(idle), Some(now)) = (anon_idle, rss("RssAnon")) {
             r.set(
                 "rss_anon_settled_bytes_per_series",
-                (now as f64 - idle as f64) / a.series.max(1) as f64,
+                (now as f64 - idle as f64) / series,
             );
         }
         record_target_metrics(&mut r, &url, "settled");
@@ -471,8 +628,12 @@ fn main() {
             }
             Ok(())
         }),
-        Some("payload-info") => parse_args(&argv[1..]).map(|a| {
-            build_payloads(&a);
+        Some("payload-info") => parse_args(&argv[1..]).and_then(|a| {
+            let w = build_payloads(&a)?;
+            if let Some(t) = w.advance_t {
+                eprintln!("block-cut advance sample would go at t={t}");
+            }
+            Ok(())
         }),
         Some("ingest") => ingest::main(&argv[1..]),
         Some("ingest-compare") if argv.len() == 3 => {
@@ -487,5 +648,66 @@ fn main() {
     if let Err(e) = result {
         eprintln!("strata-loadgen: {e}");
         std::process::exit(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shift_keeps_block_boundaries_and_room_for_the_advance() {
+        let h = 3_600_000;
+        let phase = recording::MAX_PHASE_MS;
+        // Recorded 09:45..12:05 (of some day), replayed with the end at 12:09 of that day.
+        let (rec_min, rec_max) = (9 * h + 45 * 60_000, 12 * h + 5 * 60_000);
+        let end = 12 * h + 9 * 60_000;
+        let shift = recording_shift(rec_min, rec_max, end, true);
+        assert_eq!(shift, -2 * h);
+        let t = advance_time(rec_min + shift, rec_max + shift + phase);
+        // Both blocks are cut: [06:00, 08:00) from a head starting 07:45, then [08:00, 10:00).
+        assert_eq!(t, 11 * h + 60_000);
+        assert!(t - (7 * h + 45 * 60_000) > 3 * h && t - 8 * h > 3 * h && t - 10 * h <= 3 * h);
+        assert!(t <= end);
+        // Without the advance the data (the last host's phase included) end at or before `end`.
+        assert_eq!(recording_shift(rec_min, rec_max, end, false), 0);
+        assert_eq!(recording_shift(rec_min, rec_max, rec_max + phase, false), 0);
+        assert_eq!(
+            recording_shift(rec_min, rec_max, rec_max + phase - 1, false),
+            -2 * h
+        );
+    }
+
+    #[test]
+    fn advance_cuts_a_partial_block_and_never_the_next() {
+        let h = 3_600_000;
+        // 09:45..10:10: only [08:00, 10:00) can be cut, from a head starting 09:45.
+        let t = advance_time(9 * h + 45 * 60_000, 10 * h + 10 * 60_000);
+        assert_eq!(t, 12 * h + 46 * 60_000);
+        // 09:59:30..10:10: the head from 10:00 must not reach 3 h.
+        let t = advance_time(10 * h - 30_000, 10 * h + 10 * 60_000);
+        assert_eq!(t, 13 * h);
+        // 10:05..10:10: no boundary inside; the sample is still within an hour of the data.
+        let t = advance_time(10 * h + 5 * 60_000, 10 * h + 10 * 60_000);
+        assert_eq!(t, 11 * h + 60_000);
+        // The shift leaves room for it: 2 h further back than without.
+        let end = 10 * h + 14 * 60_000;
+        assert_eq!(
+            recording_shift(9 * h + 45 * 60_000, 10 * h + 10 * 60_000, end, true),
+            -4 * h
+        );
+    }
+
+    #[test]
+    fn advance_flags_parse() {
+        let args = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let a = args(&["--recording", "r.json", "--hosts", "4"]).unwrap();
+        assert_eq!((a.hosts, a.advance_blocks), (4, None));
+        let a = args(&["--no-advance-blocks", "--series", "5"]).unwrap();
+        assert_eq!((a.series, a.advance_blocks), (5, Some(false)));
+        assert_eq!(
+            args(&["--advance-blocks"]).unwrap().advance_blocks,
+            Some(true)
+        );
     }
 }
