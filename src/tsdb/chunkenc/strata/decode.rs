@@ -3,9 +3,8 @@
 
 use super::float::FloatValue;
 use super::model::{
-    Code, DECIMAL_LIMIT, Decimal, HEADER_LEN, MAX_EXP, MAX_SHIFT, MAX_SKIPS, MODE_DECIMAL,
-    MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT, TS_SKIP, ValueCode, Values, from_decimal,
-    read_residual, read_rice,
+    Code, DECIMAL_LIMIT, Decimal, FIRST_SPECIAL, HEADER_LEN, MAX_SHIFT, MAX_SKIPS, MODE_FLOAT,
+    Model, Scale, TS_FIELD_BITS, TS_RUN_EXIT, TS_SKIP, ValueCode, Values, read_residual, read_rice,
 };
 use crate::tsdb::chunkenc::bstream::BitReader;
 use crate::tsdb::chunkenc::xor::Corrupt;
@@ -14,9 +13,11 @@ use crate::tsdb::chunkenc::xor::Corrupt;
 #[derive(Debug, Clone)]
 pub(crate) struct StrataDecoder {
     pos: usize,
-    e: u8,
+    /// The decimal scale; `None` in float mode.
+    scale: Option<Scale>,
     shift: u8,
-    decimal: bool,
+    /// Decimal mode, and value 0 is a special.
+    first_special: bool,
     model: Model,
     /// Quiet samples left in the current run, once its length has been read.
     run_left: Option<u32>,
@@ -30,17 +31,21 @@ impl StrataDecoder {
         let header = data
             .get(..HEADER_LEN)
             .ok_or(Corrupt("strata chunk shorter than its header"))?;
-        let (mode, e, shift) = (header[2] >> 4, header[2] & 0x0f, header[3]);
-        let decimal = match mode {
-            MODE_DECIMAL if e <= MAX_EXP && shift <= MAX_SHIFT => true,
-            MODE_FLOAT if e == 0 && shift == 0 => false,
-            _ => return Err(Corrupt("strata chunk header has an unknown mode")),
+        let (mode, e) = (header[2] >> 4, header[2] & 0x0f);
+        let first_special = header[3] & FIRST_SPECIAL != 0;
+        let shift = header[3] & !FIRST_SPECIAL;
+        let scale = match mode {
+            MODE_FLOAT if e == 0 && header[3] == 0 => None,
+            _ => match Scale::new(mode, e).filter(|_| shift <= MAX_SHIFT) {
+                Some(s) => Some(s),
+                None => return Err(Corrupt("strata chunk header has an unknown mode")),
+            },
         };
         Ok(StrataDecoder {
             pos: HEADER_LEN * 8,
-            e,
+            scale,
             shift,
-            decimal,
+            first_special,
             model: Model::new(0, Values::Decimal(Decimal::new(0))),
             run_left: None,
         })
@@ -63,15 +68,19 @@ impl StrataDecoder {
 
     fn first(&mut self, r: &mut BitReader<'_>) -> Result<(i64, u64), Corrupt> {
         let t = r.read_varint()?;
-        let (values, bits) = if self.decimal {
+        let (values, bits) = if let Some(scale) = self.scale {
+            let special = match self.first_special {
+                true => Some(r.read_bits(64)?),
+                false => None,
+            };
             let m = r.read_varint()?;
             if m.unsigned_abs() >= DECIMAL_LIMIT as u64 {
                 return Err(OUT_OF_RANGE);
             }
-            (
-                Values::Decimal(Decimal::new(m)),
-                from_decimal(m, self.e).to_bits(),
-            )
+            let mut dec = Decimal::new(m);
+            dec.special = special;
+            let bits = special.unwrap_or_else(|| scale.value(m).to_bits());
+            (Values::Decimal(dec), bits)
         } else {
             let bits = r.read_bits(64)?;
             (Values::Float(FloatValue::new(bits)), bits)
@@ -142,12 +151,16 @@ impl StrataDecoder {
                 self.run_left = Some(left - 1);
                 let (t, c) = self.model.ts_decoded(0, 0, false);
                 self.model.ts_update(t, &c);
+                let scale = self.scale;
                 let bits = match &mut self.model.values {
                     Values::Float(x) => x.v,
-                    Values::Decimal(dec) => {
-                        dec.update(0, n);
-                        from_decimal(dec.m, self.e).to_bits()
-                    }
+                    Values::Decimal(dec) => match dec.special {
+                        Some(bits) => bits,
+                        None => {
+                            dec.update(0, n);
+                            value_bits(scale, dec.m)
+                        }
+                    },
                 };
                 self.model.tick(true, true);
                 return Ok((t, bits));
@@ -180,12 +193,19 @@ impl StrataDecoder {
             Values::Decimal(dec) => {
                 let code = match pending {
                     Some(code) => code,
+                    None if quiet && dec.special.is_some() => DecimalCode::Same,
                     None if quiet => DecimalCode::Delta(0),
                     None => read_decimal(dec, r, n)?,
                 };
                 let d = match code {
                     DecimalCode::Delta(d) => d,
+                    DecimalCode::Same => {
+                        let bits = dec.special.ok_or(Corrupt("repeated special without one"))?;
+                        self.model.tick(true, on_grid);
+                        return Ok((t, bits));
+                    }
                     DecimalCode::Special(bits) => {
+                        dec.special = Some(bits);
                         self.model.tick(false, on_grid);
                         return Ok((t, bits));
                     }
@@ -198,7 +218,9 @@ impl StrataDecoder {
                     .ok_or(OUT_OF_RANGE)?;
                 dec.update(d, n);
                 dec.m = m;
-                (from_decimal(m, self.e).to_bits(), d == 0)
+                let was_special = dec.special.take().is_some();
+                let bits = value_bits(self.scale, m);
+                (bits, d == 0 && !was_special)
             }
         };
         self.model.tick(unchanged, on_grid);
@@ -206,16 +228,26 @@ impl StrataDecoder {
     }
 }
 
+/// The bits of decimal mantissa `m` (only called in a decimal mode).
+fn value_bits(scale: Option<Scale>, m: i64) -> u64 {
+    scale.map_or(0, |s| s.value(m).to_bits())
+}
+
 /// A decoded decimal value code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DecimalCode {
     /// The mantissa delta, in units of `2^shift`.
     Delta(i64),
+    /// The same special as the last value.
+    Same,
     Special(u64),
     TsBreak,
 }
 
 fn read_decimal(dec: &Decimal, r: &mut BitReader<'_>, n: u32) -> Result<DecimalCode, Corrupt> {
+    if dec.special.is_some() && !r.read_bit()? {
+        return Ok(DecimalCode::Same);
+    }
     let c = dec.choice(n);
     if c.change_flag && !r.read_bit()? {
         return Ok(DecimalCode::Delta(0));

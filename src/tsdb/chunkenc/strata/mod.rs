@@ -10,6 +10,7 @@
 mod decode;
 mod float;
 pub(crate) mod model;
+mod scale;
 
 pub(crate) use decode::StrataDecoder;
 
@@ -17,15 +18,21 @@ use super::bstream::BitWriter;
 use super::{ChunkError, MAX_SAMPLES_PER_CHUNK};
 use float::FloatValue;
 use model::{
-    Decimal, HEADER_LEN, MAX_SHIFT, MODE_DECIMAL, MODE_FLOAT, Model, TS_FIELD_BITS, TS_RUN_EXIT,
-    TS_SKIP, TsCode, VALUE_FIELD_BITS, VALUE_SPECIAL, VALUE_TS_BREAK, Values, is_special, min_exp,
-    mode_byte, nice_interval, to_decimal, write_escape, write_residual, write_rice,
+    Decimal, FIRST_SPECIAL, HEADER_LEN, MAX_SHIFT, MODE_FLOAT, Model, Scale, TS_FIELD_BITS,
+    TS_RUN_EXIT, TS_SKIP, TsCode, VALUE_FIELD_BITS, VALUE_SPECIAL, VALUE_TS_BREAK, Values,
+    is_special, mode_byte, nice_interval, write_escape, write_residual, write_rice,
 };
+use scale::DECIMAL_MODES;
 
 /// Flag: the decimal shift has been fixed by a non-zero delta.
 const SHIFT_KNOWN: u8 = 1;
 /// Flag: mode, exponent, shift and grid step were chosen up front by a re-encode.
 const FIXED: u8 = 2;
+/// Flag: every value so far is special and the chunk is in float mode only because the first
+/// one was; the first decimal value re-encodes the chunk in decimal mode.
+const SPECIAL_START: u8 = 4;
+/// Flag: decimal mode, and value 0 is a special (header byte 3 says so).
+const FIRST_SPECIAL_FLAG: u8 = 8;
 
 /// Writes a Strata chunk (`Encoding::Strata`).
 ///
@@ -41,6 +48,8 @@ pub struct StrataAppender {
     e: u8,
     shift: u8,
     flags: u8,
+    /// Decimal mode with a special first value: the mantissa the decimal state starts from.
+    start_m: Option<i64>,
     /// The open quiet run: its code starts at this bit, with this length and Rice parameter,
     /// and is the last thing in the stream (rewritten as the run grows).
     open_run: Option<(usize, u32, u32)>,
@@ -56,6 +65,8 @@ struct Params {
     e: u8,
     shift: Option<u8>,
     step: i64,
+    /// The mantissa of the first decimal value (decimal mode only).
+    start_m: Option<i64>,
 }
 
 /// What the next value is, relative to the chunk's value state.
@@ -90,6 +101,7 @@ impl StrataAppender {
             e: 0,
             shift: 0,
             flags: 0,
+            start_m: None,
             open_run: None,
         }
     }
@@ -129,6 +141,9 @@ impl StrataAppender {
         if self.count == 0 {
             return self.first(t, bits);
         }
+        if self.flags & SPECIAL_START != 0 && !is_special(bits) {
+            return Err(Recode);
+        }
         let last = self.model.grid.t;
         if self.count == 1 && self.flags & FIXED == 0 {
             self.model.grid.step = nice_interval(t.wrapping_sub(last) as u64) as i64;
@@ -143,15 +158,17 @@ impl StrataAppender {
             return Err(Recode);
         }
         let (planned, unchanged) = match &self.model.values {
-            Values::Decimal(_) if is_special(bits) => (Planned::Special, false),
+            Values::Decimal(dec) if is_special(bits) => {
+                (Planned::Special, dec.special == Some(bits))
+            }
             Values::Decimal(dec) => {
-                let m = to_decimal(f64::from_bits(bits), self.e).ok_or(Recode)?;
+                let m = self.scale().mantissa(f64::from_bits(bits)).ok_or(Recode)?;
                 let dm = m - dec.m;
                 let tz = (dm.trailing_zeros() as u8).min(MAX_SHIFT);
                 if dm != 0 && self.flags & SHIFT_KNOWN != 0 && tz < self.shift {
                     return Err(Recode);
                 }
-                (Planned::Decimal { m, dm }, dm == 0)
+                (Planned::Decimal { m, dm }, dec.special.is_none() && dm == 0)
             }
             Values::Float(x) => (Planned::Float, bits == x.v),
         };
@@ -165,6 +182,9 @@ impl StrataAppender {
             if !ts.on_grid() {
                 // Announce the timestamp where the value code starts.
                 if let Values::Decimal(dec) = &self.model.values {
+                    if dec.special.is_some() {
+                        self.w.write_bit(true);
+                    }
                     if dec.choice(n).change_flag {
                         self.w.write_bit(true);
                     }
@@ -227,10 +247,14 @@ impl StrataAppender {
                     // Every earlier delta was zero, so they read the same under any shift.
                     self.shift = (dm.trailing_zeros() as u8).min(MAX_SHIFT);
                     self.flags |= SHIFT_KNOWN;
-                    self.w.header_mut()[3] = self.shift;
+                    self.w.header_mut()[3] = header3(self.shift, self.flags);
                 }
                 let d = dm >> self.shift;
                 if !quiet {
+                    if dec.special.is_some() {
+                        // Leaving a special: the ordinary code follows.
+                        self.w.write_bit(true);
+                    }
                     let c = dec.choice(n);
                     if c.change_flag {
                         self.w.write_bit(d != 0);
@@ -241,13 +265,24 @@ impl StrataAppender {
                 }
                 dec.update(d, n);
                 dec.m = m;
+                dec.special = None;
+            }
+            // The same special again (in a quiet run it takes no bits at all).
+            (Values::Decimal(_), _) if unchanged => {
+                if !quiet {
+                    self.w.write_bit(false);
+                }
             }
             (Values::Decimal(dec), _) => {
+                if dec.special.is_some() {
+                    self.w.write_bit(true);
+                }
                 if dec.choice(n).change_flag {
                     self.w.write_bit(true);
                 }
                 write_escape(&mut self.w, VALUE_SPECIAL, VALUE_FIELD_BITS);
                 self.w.write_bits(bits, 64);
+                dec.special = Some(bits);
             }
             (Values::Float(x), _) => {
                 if !quiet {
@@ -277,25 +312,37 @@ impl StrataAppender {
 
     fn first(&mut self, t: i64, bits: u64) -> Result<(), Recode> {
         let v = f64::from_bits(bits);
+        let special = is_special(bits);
         if self.flags & FIXED == 0 {
-            match min_exp(v).filter(|_| !is_special(bits)) {
-                Some(e) => (self.mode, self.e) = (MODE_DECIMAL, e),
+            match Scale::smallest(v).filter(|_| !special) {
+                Some(s) => (self.mode, self.e) = (s.mode, s.e),
                 None => (self.mode, self.e) = (MODE_FLOAT, 0),
             }
+            if special {
+                self.flags |= SPECIAL_START;
+            }
         }
-        let m = if self.mode == MODE_DECIMAL {
-            Some(
-                to_decimal(v, self.e)
-                    .filter(|_| !is_special(bits))
-                    .ok_or(Recode)?,
-            )
-        } else {
+        let decimal = if self.mode == MODE_FLOAT {
             None
+        } else if special {
+            // Only a re-encode picks decimal mode for a chunk that starts with a special.
+            let m = self.start_m.ok_or(Recode)?;
+            self.flags |= FIRST_SPECIAL_FLAG;
+            Some(m)
+        } else {
+            Some(self.scale().mantissa(v).ok_or(Recode)?)
         };
         self.w.header_mut()[2] = mode_byte(self.mode, self.e);
-        self.w.header_mut()[3] = self.shift;
+        self.w.header_mut()[3] = header3(self.shift, self.flags);
         self.w.write_varint(t);
-        let values = match m {
+        let values = match decimal {
+            Some(m) if special => {
+                self.w.write_bits(bits, 64);
+                self.w.write_varint(m);
+                let mut dec = Decimal::new(m);
+                dec.special = Some(bits);
+                Values::Decimal(dec)
+            }
             Some(m) => {
                 self.w.write_varint(m);
                 Values::Decimal(Decimal::new(m))
@@ -310,6 +357,14 @@ impl StrataAppender {
         self.model.grid.step = step;
         self.set_count(1);
         Ok(())
+    }
+
+    /// The decimal scale of a chunk in a decimal mode.
+    fn scale(&self) -> Scale {
+        Scale {
+            mode: self.mode,
+            e: self.e,
+        }
     }
 
     fn set_count(&mut self, n: u16) {
@@ -347,9 +402,10 @@ impl StrataAppender {
     fn build(samples: &[(i64, u64)], p: Params, cap: usize) -> Option<Self> {
         let mut a = Self::with_capacity(cap);
         a.mode = p.mode;
-        a.e = if p.mode == MODE_DECIMAL { p.e } else { 0 };
+        a.e = if p.mode == MODE_FLOAT { 0 } else { p.e };
         a.flags = FIXED;
-        if let (Some(s), MODE_DECIMAL) = (p.shift, p.mode) {
+        a.start_m = p.start_m;
+        if let Some(s) = p.shift.filter(|_| p.mode != MODE_FLOAT) {
             a.shift = s;
             a.flags |= SHIFT_KNOWN;
         }
@@ -361,10 +417,20 @@ impl StrataAppender {
     }
 }
 
+/// Header byte 3: the shift, and whether value 0 is a special in decimal mode.
+fn header3(shift: u8, flags: u8) -> u8 {
+    if flags & FIRST_SPECIAL_FLAG != 0 {
+        shift | FIRST_SPECIAL
+    } else {
+        shift
+    }
+}
+
 impl Params {
-    /// The best parameters for `samples` (at least one): decimal with the smallest exponent
-    /// and largest shift that fit every value if there are such, else float; the grid step from
-    /// the smallest of the first three intervals.
+    /// The best parameters for `samples` (at least one): the decimal mode that fits every
+    /// value that is not special with the smallest exponent (the first in [`DECIMAL_MODES`]
+    /// order on a tie), and the largest shift, if there is one, else float; the grid step from the
+    /// smallest of the first three intervals.
     fn choose(samples: &[(i64, u64)]) -> Params {
         let step = samples
             .windows(2)
@@ -377,26 +443,39 @@ impl Params {
             e: 0,
             shift: None,
             step,
+            start_m: None,
         };
-        let Some(&(_, first)) = samples.first() else {
-            return float;
+        let values = || {
+            samples
+                .iter()
+                .filter(|s| !is_special(s.1))
+                .map(|s| f64::from_bits(s.1))
         };
-        if is_special(first) {
+        if values().next().is_none() {
             return float;
         }
+        // The smallest exponent wins: `424.42400000000004` is `424424 * 0.001`, and also
+        // some 16-digit mantissa over 10^13, which would code every change as a large number.
+        DECIMAL_MODES
+            .iter()
+            .filter_map(|&mode| Self::decimal(mode, values(), step))
+            .min_by_key(|p| p.e)
+            .unwrap_or(float)
+    }
+
+    /// Decimal parameters of `mode` for `values` (at least one), if they all fit.
+    fn decimal(mode: u8, values: impl Iterator<Item = f64> + Clone, step: i64) -> Option<Params> {
         let mut e = 0;
-        for &(_, bits) in samples.iter().filter(|s| !is_special(s.1)) {
-            match min_exp(f64::from_bits(bits)) {
-                Some(x) => e = e.max(x),
-                None => return float,
-            }
+        for v in values.clone() {
+            e = e.max(Scale::min_exp(mode, v)?.e);
         }
+        let scale = Scale::new(mode, e)?;
         let mut shift: Option<u8> = None;
         let mut prev: Option<i64> = None;
-        for &(_, bits) in samples.iter().filter(|s| !is_special(s.1)) {
-            let Some(m) = to_decimal(f64::from_bits(bits), e) else {
-                return float;
-            };
+        let mut start_m = None;
+        for v in values {
+            let m = scale.mantissa(v)?;
+            start_m.get_or_insert(m);
             if let Some(p) = prev {
                 let dm = m - p;
                 if dm != 0 {
@@ -406,11 +485,12 @@ impl Params {
             }
             prev = Some(m);
         }
-        Params {
-            mode: MODE_DECIMAL,
+        Some(Params {
+            mode,
             e,
             shift,
             step,
-        }
+            start_m,
+        })
     }
 }

@@ -11,19 +11,13 @@ pub(crate) const HEADER_LEN: usize = 4;
 
 /// Values are floats: head (sign, exponent) and mantissa codes (`super::float`).
 pub(crate) const MODE_FLOAT: u8 = 0;
-/// Values are integers `m` with `value == m as f64 / 10^e`.
-pub(crate) const MODE_DECIMAL: u8 = 1;
+pub(crate) use super::scale::{DECIMAL_LIMIT, Scale};
 
-/// Largest decimal exponent `e`; `10^e` must be exact in an `f64` (true up to 22).
-pub(crate) const MAX_EXP: u8 = 15;
 /// Largest power-of-two shift of decimal deltas.
 pub(crate) const MAX_SHIFT: u8 = 52;
-
-const POW10: [f64; MAX_EXP as usize + 1] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
-/// Decimal mantissas stay below this in magnitude, so every one is exact in an `f64`.
-pub(crate) const DECIMAL_LIMIT: i64 = 1 << 53;
+/// Header byte 3, above the shift: value 0 is a special (NaN, ±Inf, -0) in decimal mode, and
+/// the decimal state's starting mantissa follows it.
+pub(crate) const FIRST_SPECIAL: u8 = 0x80;
 
 /// A unary run this long introduces an escape instead of a Rice remainder.
 pub(crate) const ESCAPE_RUN: u32 = 8;
@@ -172,29 +166,6 @@ pub(crate) fn is_special(bits: u64) -> bool {
     !v.is_finite() || bits == (-0.0f64).to_bits()
 }
 
-/// `m` such that `m as f64 / 10^e` has exactly the bits of `v`, if there is one below 2^53.
-#[inline]
-pub(crate) fn to_decimal(v: f64, e: u8) -> Option<i64> {
-    let p = POW10[usize::from(e)];
-    let x = (v * p).round();
-    // Also rejects NaN and infinities, for which the comparison is false.
-    if x.abs() < DECIMAL_LIMIT as f64 {
-        let m = x as i64;
-        return (from_decimal(m, e).to_bits() == v.to_bits()).then_some(m);
-    }
-    None
-}
-
-#[inline]
-pub(crate) fn from_decimal(m: i64, e: u8) -> f64 {
-    m as f64 / POW10[usize::from(e)]
-}
-
-/// The smallest exponent at which `v` is a decimal.
-pub(crate) fn min_exp(v: f64) -> Option<u8> {
-    (0..=MAX_EXP).find(|&e| to_decimal(v, e).is_some())
-}
-
 /// The grid step an encoder picks from an observed interval: the interval rounded to whole
 /// seconds, tenths or hundredths of a second when that is within 1/64 of it (scrape intervals
 /// are round numbers; the rest is jitter), else the interval itself.
@@ -288,6 +259,8 @@ pub(crate) struct Decimal {
     zeros: u32,
     /// Recent negative deltas.
     negatives: u32,
+    /// The last value was this special (stored raw); `m` is still the last decimal's.
+    pub(crate) special: Option<u64>,
 }
 
 /// How the next decimal value is coded.
@@ -509,6 +482,7 @@ impl Decimal {
             a: [0; 3],
             zeros: 0,
             negatives: 0,
+            special: None,
         }
     }
 

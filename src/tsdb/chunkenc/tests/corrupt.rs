@@ -96,8 +96,19 @@ fn header_problems_are_errors() {
             assert!(it.err().is_some(), "{enc:?} {data:?}");
         }
     }
-    // Unknown Strata mode.
-    let mut it = iter_chunk(Encoding::Strata, [0u8, 1, 0x70, 0, 0, 0]);
-    assert!(!it.next());
-    assert!(it.err().is_some());
+    // Unknown Strata modes, exponents a mode does not allow, header bits not defined.
+    for (b2, b3) in [
+        (0x70, 0),
+        (0x40, 0),
+        (0x30, 0),
+        (0x34, 0),
+        (0x10, 0x40),
+        (0x10, 53),
+        (0x00, 0x80),
+        (0x01, 0),
+    ] {
+        let mut it = iter_chunk(Encoding::Strata, [0u8, 1, b2, b3, 0, 0]);
+        assert!(!it.next(), "{b2:#x} {b3:#x}");
+        assert!(it.err().is_some(), "{b2:#x} {b3:#x}");
+    }
 }

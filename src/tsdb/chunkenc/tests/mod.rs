@@ -4,6 +4,7 @@
 
 mod corrupt;
 mod data;
+mod decimal_modes;
 mod float;
 mod iter;
 mod roundtrip;

@@ -1,0 +1,153 @@
+//! The decimal scales beyond `m / 10^e` and runs of special values inside decimal chunks:
+//! what real exporters produce (node_exporter's `ms * 0.001` and `us / 1000 / 1000`, summary
+//! quantiles that turn NaN when idle, series that start with a NaN).
+
+use super::data::Rng;
+use super::{Encoding, assert_round_trip, bits, decode, encode};
+use crate::tsdb::chunkenc::StrataAppender;
+
+const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+const STEP: i64 = 15_000;
+const T0: i64 = 1_795_340_700_000;
+
+/// Header byte 2's high nibble: the value mode.
+fn mode(data: &[u8]) -> u8 {
+    data[2] >> 4
+}
+
+/// A 480-sample counter whose value at each scrape is `scale(units)`.
+fn counter(seed: u64, scale: fn(i64) -> f64) -> Vec<(i64, f64)> {
+    let mut rng = Rng::new(seed);
+    let mut units = 424_356 + rng.range(0, 1_000_000);
+    (0..480)
+        .map(|i| {
+            units += rng.range(0, 90);
+            (T0 + i * STEP, scale(units))
+        })
+        .collect()
+}
+
+/// Appends one at a time and checks the chunk decodes to everything so far after each.
+fn assert_round_trip_after_every_append(samples: &[(i64, f64)]) {
+    let mut a = StrataAppender::new();
+    for (i, &(t, v)) in samples.iter().enumerate() {
+        a.append(t, v).expect("append");
+        assert_eq!(
+            decode(Encoding::Strata, a.bytes()),
+            bits(&samples[..=i]),
+            "after sample {i}"
+        );
+    }
+}
+
+#[test]
+fn milliseconds_times_a_thousandth_are_decimals() {
+    let samples = counter(1, |ms| ms as f64 * 0.001);
+    // The data really are not `m / 1000`: some values differ from it.
+    assert!(
+        samples
+            .iter()
+            .any(|&(_, v)| v != (v * 1000.0).round() / 1000.0)
+    );
+    assert_round_trip(&samples);
+    let strata = encode(Encoding::Strata, &samples);
+    assert_eq!(mode(&strata), 2, "multiply mode");
+    let xor = encode(Encoding::Xor, &samples);
+    assert!(
+        strata.len() * 2 < xor.len(),
+        "strata {} vs xor {} bytes",
+        strata.len(),
+        xor.len()
+    );
+}
+
+#[test]
+fn microseconds_divided_by_a_thousand_twice_are_decimals() {
+    let samples = counter(2, |us| us as f64 / 1000.0 / 1000.0);
+    assert!(samples.iter().any(|&(_, v)| v != (v * 1e6).round() / 1e6));
+    assert_round_trip(&samples);
+    let strata = encode(Encoding::Strata, &samples);
+    assert_eq!(mode(&strata), 3, "thousands mode");
+    assert!(strata.len() * 2 < encode(Encoding::Xor, &samples).len());
+}
+
+#[test]
+fn a_value_outside_the_scale_falls_back_without_loss() {
+    let mut samples = counter(3, |ms| ms as f64 * 0.001);
+    samples[300].1 = 0.1 + 0.2;
+    assert_round_trip(&samples);
+    assert_round_trip_after_every_append(&samples[..320]);
+}
+
+#[test]
+fn a_quantile_that_goes_nan_costs_no_more_than_a_constant() {
+    // A summary quantile: a value for a while, then NaN once its window has no observations.
+    let samples: Vec<(i64, f64)> = (0..480)
+        .map(|i| (T0 + i * STEP, if i < 160 { 0.000230803 } else { f64::NAN }))
+        .collect();
+    assert_round_trip(&samples);
+    assert_round_trip_after_every_append(&samples);
+    let strata = encode(Encoding::Strata, &samples);
+    assert_eq!(mode(&strata), 1);
+    // Two quiet runs and one special: tens of bytes, not 10 bytes per NaN.
+    assert!(strata.len() < 60, "{} bytes", strata.len());
+    assert!(strata.len() < encode(Encoding::Xor, &samples).len());
+}
+
+#[test]
+fn a_chunk_that_starts_with_nan_is_decimal_once_values_arrive() {
+    let mut rng = Rng::new(4);
+    let samples: Vec<(i64, f64)> = (0..480)
+        .map(|i| {
+            let v = match i {
+                0..=2 => f64::NAN,
+                _ => (1_000 + rng.range(0, 50)) as f64 / 1e6,
+            };
+            (T0 + i * STEP, v)
+        })
+        .collect();
+    assert_round_trip(&samples);
+    assert_round_trip_after_every_append(&samples[..40]);
+    let strata = encode(Encoding::Strata, &samples);
+    assert_eq!(mode(&strata), 1);
+    assert_eq!(strata[3] & 0x80, 0x80, "value 0 is special");
+    let float = encode(Encoding::Xor, &samples);
+    assert!(strata.len() * 3 < float.len());
+    // Only specials: float mode, as before.
+    let nans: Vec<(i64, f64)> = (0..100).map(|i| (T0 + i * STEP, f64::NAN)).collect();
+    assert_round_trip(&nans);
+    assert_eq!(mode(&encode(Encoding::Strata, &nans)), 0);
+}
+
+#[test]
+fn specials_mixed_into_decimals_round_trip() {
+    let mut rng = Rng::new(5);
+    let specials = [
+        STALE_NAN,
+        f64::NAN.to_bits(),
+        f64::INFINITY.to_bits(),
+        (-0.0f64).to_bits(),
+    ];
+    for seed in 0..40u64 {
+        let mut m = rng.range(0, 10_000);
+        let samples: Vec<(i64, f64)> = (0..200)
+            .map(|i| {
+                // Runs of specials and of decimals, some long enough to go quiet.
+                let phase = (i / (3 + seed as i64 % 20)) % 3;
+                let v = if phase == 2 {
+                    f64::from_bits(specials[(seed as usize + i as usize / 7) % 4])
+                } else {
+                    if rng.chance(0.3) {
+                        m += rng.range(-3, 5);
+                    }
+                    m as f64 / 100.0
+                };
+                // Some timestamps off the grid, so timestamp breaks meet specials too.
+                let jitter = if rng.chance(0.1) { rng.range(-9, 9) } else { 0 };
+                (T0 + i * STEP + jitter, v)
+            })
+            .collect();
+        assert_round_trip(&samples);
+        assert_round_trip_after_every_append(&samples);
+    }
+}
