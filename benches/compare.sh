@@ -107,20 +107,23 @@ run_one() {
     data=$WORK/$name-data
     rm -rf "$data"
     mkdir -p "$data"
-    case $name in
-    prometheus)
-        cat >"$WORK/prometheus.yml" <<EOF
+    # Neither server scrapes anything (Strata's embedded default config would scrape itself,
+    # which adds samples at the current time and moves its head's maxt, and so its block cuts).
+    cat >"$WORK/prometheus.yml" <<EOF
 global:
   scrape_interval: 15s
 scrape_configs: []
 EOF
+    case $name in
+    prometheus)
         "$PROMETHEUS_BIN" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$data" \
             --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver \
             --storage.tsdb.min-block-duration="$BLOCK" --storage.tsdb.max-block-duration="$BLOCK" \
             --log.level=warn >"$WORK/$name.log" 2>&1 &
         ;;
     strata)
-        "$STRATA_BIN" --storage.tsdb.path="$data" --web.listen-address="127.0.0.1:$port" \
+        "$STRATA_BIN" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$data" \
+            --web.listen-address="127.0.0.1:$port" --graphite.listen-address= \
             --storage.tsdb.min-block-duration="$BLOCK" --storage.tsdb.max-block-duration="$BLOCK" \
             --log.level=warn >"$WORK/$name.log" 2>&1 &
         ;;

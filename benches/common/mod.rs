@@ -8,7 +8,9 @@
 //! - network, disk, vmstat and interrupt counters: integer counters (bytes, packets, operations);
 //! - `node_filesystem_*`, `node_memory_*_bytes`: gauges moving in 4 KiB pages, or constant sizes;
 //! - `*_info`, `node_network_mtu_bytes`, ...: constants;
-//! - collector and scrape durations: full-precision floats, the part no encoding compresses well.
+//! - collector, GC and scrape durations: whole nanoseconds over 1e9, as Go's
+//!   `Duration.Seconds()` makes them (a recording of a real node_exporter shows exactly that:
+//!   `5.3069e-05` is 53069 ns), noisy from scrape to scrape; GC quantiles move only after a GC.
 //!
 //! All series of one host share its scrape timestamps: 15 s apart, shifted by a per-host offset
 //! inside the interval, plus a small per-scrape jitter, as Prometheus's scrape loop produces.
@@ -83,8 +85,12 @@ pub enum ValueModel {
     },
     /// Never changes.
     Constant(f64),
-    /// A full-precision random float in `[scale/2, 3·scale/2)`: measured durations.
+    /// A full-precision random float in `[scale/2, 3·scale/2)`: the worst case for any encoding.
     Noise { scale: f64 },
+    /// A measured duration in seconds as Go's `Duration.Seconds()` makes it: whole nanoseconds
+    /// over 1e9, uniform in `[median/2, 3·median/2)` ns; a new one with probability `p_change`
+    /// per scrape (a summary quantile moves only when something was observed).
+    Duration { median_ns: f64, p_change: f64 },
     /// The scrape's wall-clock time in seconds with microseconds (`node_time_seconds`).
     Clock,
 }
@@ -127,6 +133,7 @@ impl SeriesValues {
                 (rate * uptime_s * 10f64.powi(decimals as i32)) as i64
             }
             ValueModel::Gauge { max_steps, .. } => rng.between(0, max_steps),
+            ValueModel::Duration { median_ns, .. } => duration_ns(&mut rng, median_ns),
             _ => 0,
         };
         Self { model, units, rng }
@@ -163,9 +170,23 @@ impl SeriesValues {
             }
             ValueModel::Constant(v) => v,
             ValueModel::Noise { scale } => scale * (0.5 + self.rng.next_f64()),
+            ValueModel::Duration {
+                median_ns,
+                p_change,
+            } => {
+                if self.rng.next_f64() < p_change {
+                    self.units = duration_ns(&mut self.rng, median_ns);
+                }
+                self.units as f64 / 1e9
+            }
             ValueModel::Clock => (t * 1000 + self.rng.between(0, 999)) as f64 / 1e6,
         }
     }
+}
+
+/// A duration in whole nanoseconds, uniform in `[median/2, 3·median/2)`, at least 1.
+fn duration_ns(rng: &mut XorShift64, median_ns: f64) -> i64 {
+    ((median_ns * (0.5 + rng.next_f64())).round() as i64).max(1)
 }
 
 /// `Some(d)` when `step` is `10^-d` for `d` in 1..=9.
@@ -413,7 +434,10 @@ pub fn node_exporter_host(host: usize, seed: u64) -> Vec<SeriesSpec> {
     b.add(
         "node_timex_offset_seconds",
         &[],
-        ValueModel::Noise { scale: 2e-5 },
+        ValueModel::Duration {
+            median_ns: 2e4,
+            p_change: 1.0,
+        },
     );
     b.add(
         "node_timex_frequency_adjustment_ratio",
@@ -856,7 +880,7 @@ pub fn node_exporter_host(host: usize, seed: u64) -> Vec<SeriesSpec> {
         ValueModel::Constant(1.0),
     );
 
-    // Collector self-metrics: durations are noise.
+    // Collector self-metrics: durations differ at every scrape (10 µs .. 3 ms).
     for collector in [
         "arp",
         "bcache",
@@ -908,8 +932,9 @@ pub fn node_exporter_host(host: usize, seed: u64) -> Vec<SeriesSpec> {
         b.add(
             "node_scrape_collector_duration_seconds",
             &c,
-            ValueModel::Noise {
-                scale: 0.0004 + 0.003 * rng.next_f64(),
+            ValueModel::Duration {
+                median_ns: 10f64.powf(4.0 + 2.5 * rng.next_f64()),
+                p_change: 1.0,
             },
         );
         b.add(
@@ -927,10 +952,15 @@ pub fn node_exporter_host(host: usize, seed: u64) -> Vec<SeriesSpec> {
         ("0.75", 9e-5),
         ("1", 4e-4),
     ] {
+        // The extreme quantiles move rarely, the middle ones after about every other GC.
+        let p_change = if q == "0" || q == "1" { 0.05 } else { 0.5 };
         b.add(
             "go_gc_duration_seconds",
             &[("quantile", q)],
-            ValueModel::Noise { scale },
+            ValueModel::Duration {
+                median_ns: scale * 1e9,
+                p_change,
+            },
         );
     }
     b.add("go_gc_duration_seconds_sum", &[], counter(6, 0.0002));
@@ -1032,7 +1062,10 @@ pub fn node_exporter_host(host: usize, seed: u64) -> Vec<SeriesSpec> {
     b.add(
         "scrape_duration_seconds",
         &[],
-        ValueModel::Noise { scale: 0.02 },
+        ValueModel::Duration {
+            median_ns: 1.2e7,
+            p_change: 1.0,
+        },
     );
     b.add("scrape_samples_scraped", &[], ValueModel::Constant(n));
     b.add(
@@ -1248,6 +1281,10 @@ impl ValueModel {
             }
             ValueModel::Constant(_) => 0.0,
             ValueModel::Noise { .. } => 52.0,
+            ValueModel::Duration {
+                median_ns,
+                p_change,
+            } => binary_entropy(p_change) + p_change * median_ns.log2(),
             ValueModel::Clock => 1000f64.log2(),
         }
     }
@@ -1264,6 +1301,7 @@ impl ValueModel {
             ValueModel::Gauge { .. } => "decimal gauge",
             ValueModel::Constant(_) => "constant",
             ValueModel::Noise { .. } => "random float",
+            ValueModel::Duration { .. } => "duration (ns / 1e9)",
             ValueModel::Clock => "clock seconds",
         }
     }
