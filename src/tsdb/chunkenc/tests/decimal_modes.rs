@@ -151,3 +151,39 @@ fn specials_mixed_into_decimals_round_trip() {
         assert_round_trip_after_every_append(&samples);
     }
 }
+
+#[test]
+fn values_of_every_scale_mixed_with_specials_round_trip() {
+    // Each chunk draws from a few value makers, so some chunks stay in one scale, some
+    // re-encode into another or into float mode, some start with specials.
+    let makers: [fn(i64) -> f64; 7] = [
+        |m| m as f64 / 1000.0,
+        |m| m as f64 * 0.001,
+        |m| m as f64 / 1000.0 / 1000.0,
+        |m| m as f64 / 1e9,
+        |m| m as f64,
+        |_| f64::NAN,
+        |_| f64::from_bits(STALE_NAN),
+    ];
+    let mut rng = Rng::new(6);
+    for _ in 0..300 {
+        let kinds: Vec<usize> = (0..rng.range(1, 3))
+            .map(|_| rng.below(makers.len() as u64) as usize)
+            .collect();
+        let len = rng.range(1, 150);
+        let mut m = rng.range(0, 5_000_000);
+        let mut t = T0 + rng.range(0, 14_999);
+        let samples: Vec<(i64, f64)> = (0..len)
+            .map(|_| {
+                t += STEP + if rng.chance(0.2) { rng.range(-7, 7) } else { 0 };
+                if rng.chance(0.6) {
+                    m += rng.range(-20, 400);
+                }
+                let kind = kinds[rng.below(kinds.len() as u64) as usize];
+                (t, makers[kind](m))
+            })
+            .collect();
+        assert_round_trip(&samples);
+        assert_round_trip_after_every_append(&samples);
+    }
+}
