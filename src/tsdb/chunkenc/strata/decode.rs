@@ -79,6 +79,7 @@ impl StrataDecoder {
             }
             let mut dec = Decimal::new(m);
             dec.special = special;
+            dec.shift = self.shift;
             let bits = special.unwrap_or_else(|| scale.value(m).to_bits());
             (Values::Decimal(dec), bits)
         } else {
@@ -157,7 +158,7 @@ impl StrataDecoder {
                     Values::Decimal(dec) => match dec.special {
                         Some(bits) => bits,
                         None => {
-                            dec.update(0, n);
+                            dec.update(0, n, dec.m);
                             value_bits(scale, dec.m)
                         }
                     },
@@ -216,8 +217,7 @@ impl StrataDecoder {
                     .and_then(|dm| dec.m.checked_add(dm))
                     .filter(|m| m.unsigned_abs() < DECIMAL_LIMIT as u64)
                     .ok_or(OUT_OF_RANGE)?;
-                dec.update(d, n);
-                dec.m = m;
+                dec.update(d, n, m);
                 let was_special = dec.special.take().is_some();
                 let bits = value_bits(self.scale, m);
                 (bits, d == 0 && !was_special)

@@ -248,6 +248,7 @@ impl StrataAppender {
                     self.shift = (dm.trailing_zeros() as u8).min(MAX_SHIFT);
                     self.flags |= SHIFT_KNOWN;
                     self.w.header_mut()[3] = header3(self.shift, self.flags);
+                    dec.shift = self.shift;
                 }
                 let d = dm >> self.shift;
                 if !quiet {
@@ -263,8 +264,7 @@ impl StrataAppender {
                         write_residual(&mut self.w, d - c.predicted, &c);
                     }
                 }
-                dec.update(d, n);
-                dec.m = m;
+                dec.update(d, n, m);
                 dec.special = None;
             }
             // The same special again (in a quiet run it takes no bits at all).
@@ -336,16 +336,15 @@ impl StrataAppender {
         self.w.header_mut()[3] = header3(self.shift, self.flags);
         self.w.write_varint(t);
         let values = match decimal {
-            Some(m) if special => {
-                self.w.write_bits(bits, 64);
-                self.w.write_varint(m);
-                let mut dec = Decimal::new(m);
-                dec.special = Some(bits);
-                Values::Decimal(dec)
-            }
             Some(m) => {
+                let mut dec = Decimal::new(m);
+                dec.shift = self.shift;
+                if special {
+                    self.w.write_bits(bits, 64);
+                    dec.special = Some(bits);
+                }
                 self.w.write_varint(m);
-                Values::Decimal(Decimal::new(m))
+                Values::Decimal(dec)
             }
             None => {
                 self.w.write_bits(bits, 64);
