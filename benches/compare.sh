@@ -56,7 +56,8 @@ else
     WORKLOAD="$SERIES series x $DURATION"
 fi
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 if [[ $BUILD == 1 ]]; then
     log "building strata-loadgen"
@@ -70,20 +71,6 @@ if [[ " $SERVERS " == *" strata "* && ! -x $STRATA_BIN ]]; then
     log "no $STRATA_BIN; comparing Prometheus alone"
     SERVERS=prometheus
 fi
-
-# A free loopback port: ask the kernel, fall back to a probe of a random range.
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-        return
-    fi
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if ! ss -ltn | grep -q ":$p "; then echo "$p"; return; fi
-    done
-    return 1
-}
 
 SERVER_PID=
 stop_server() {

@@ -50,7 +50,8 @@ WORK=${WORK:-$(mktemp -d /tmp/strata-ingest.XXXXXX)}
 mkdir -p "$WORK"
 LOADGEN=$ROOT/target/release/strata-loadgen
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 if [[ $BUILD == 1 ]]; then
     log "building strata-loadgen"
@@ -64,10 +65,6 @@ fi
 # Others may rebuild target/release while this runs: every Strata run uses this one copy.
 cp "$STRATA_BIN" "$WORK/strata"
 STRATA_BIN=$WORK/strata
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 SERVER_PID=
 stop_server() {

@@ -29,7 +29,8 @@ KEEP=${KEEP:-0}
 WORK=${WORK:-$(mktemp -d /tmp/strata-record.XXXXXX)}
 mkdir -p "$WORK"
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=benches/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # DURATION in seconds: a sequence of <number><h|m|s>, as PromQL writes range durations.
 duration_seconds() {
@@ -49,20 +50,6 @@ SECONDS_TOTAL=$(duration_seconds "$DURATION") || { echo "bad DURATION $DURATION 
 ((SECONDS_TOTAL > 0)) || { echo "DURATION must be positive" >&2; exit 2; }
 command -v "$NODE_EXPORTER_BIN" >/dev/null || { echo "no $NODE_EXPORTER_BIN" >&2; exit 2; }
 [[ -x $PROMETHEUS_BIN ]] || { echo "no $PROMETHEUS_BIN" >&2; exit 2; }
-
-# A free loopback port: ask the kernel, fall back to a probe of a random range.
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-        return
-    fi
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if ! ss -ltn | grep -q ":$p "; then echo "$p"; return; fi
-    done
-    return 1
-}
 
 stop_pid() {
     local pid=$1

@@ -77,23 +77,8 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     };
     let mut i = 0;
     while i < argv.len() {
-        let (key, inline) = match argv[i].split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
-            _ => (argv[i].clone(), None),
-        };
-        let value = match inline {
-            Some(v) => v,
-            None => {
-                i += 1;
-                argv.get(i)
-                    .cloned()
-                    .ok_or_else(|| format!("{key} needs a value"))?
-            }
-        };
-        let num = |v: &str| {
-            v.parse::<u64>()
-                .map_err(|_| format!("{key}: bad number {v:?}"))
-        };
+        let (key, value) = crate::args::take_flag(argv, &mut i)?;
+        let num = |v: &str| crate::args::number(&key, v);
         let dur = |v: &str| parse_duration_ms(v).map(|ms| Duration::from_millis(ms.max(0) as u64));
         match key.as_str() {
             "--proto" => a.proto = Proto::parse(&value)?,
@@ -122,7 +107,6 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             "--out" => a.out = Some(value.into()),
             _ => return Err(format!("unknown flag {key}\n{USAGE}")),
         }
-        i += 1;
     }
     if a.target.is_empty() || a.pid == 0 {
         return Err(format!("--target and --pid are required\n{USAGE}"));

@@ -24,6 +24,7 @@
 //! InfluxDB line protocol or Graphite plaintext, against Strata, InfluxDB or carbon-cache, timed
 //! until the server reports every sample stored (see [`ingest`]).
 
+mod args;
 #[path = "../../common/mod.rs"]
 mod common;
 mod http;
@@ -129,23 +130,8 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             }
             _ => {}
         }
-        let (key, inline) = match argv[i].split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (argv[i].clone(), None),
-        };
-        let value = match inline {
-            Some(v) => v,
-            None => {
-                i += 1;
-                argv.get(i)
-                    .cloned()
-                    .ok_or_else(|| format!("{key} needs a value"))?
-            }
-        };
-        let num = |v: &str| {
-            v.parse::<u64>()
-                .map_err(|_| format!("{key}: bad number {v:?}"))
-        };
+        let (key, value) = crate::args::take_flag(argv, &mut i)?;
+        let num = |v: &str| crate::args::number(&key, v);
         match key.as_str() {
             "--url" => a.url = Some(value),
             "--pid" => a.pid = Some(num(&value)? as u32),
@@ -174,7 +160,6 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             "--hosts" => a.hosts = (num(&value)? as usize).max(1),
             _ => return Err(format!("unknown flag {key}\n{USAGE}")),
         }
-        i += 1;
     }
     if a.jitter_ms * 2 >= a.interval_ms {
         return Err("--jitter must be below half the --interval".into());
