@@ -3,8 +3,7 @@
 //! quantiles that turn NaN when idle, series that start with a NaN).
 
 use super::data::Rng;
-use super::{Encoding, assert_round_trip, bits, decode, encode};
-use crate::tsdb::chunkenc::StrataAppender;
+use super::{Encoding, assert_decodes_after_every_append, assert_round_trip, encode};
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 const STEP: i64 = 15_000;
@@ -25,19 +24,6 @@ fn counter(seed: u64, scale: fn(i64) -> f64) -> Vec<(i64, f64)> {
             (T0 + i * STEP, scale(units))
         })
         .collect()
-}
-
-/// Appends one at a time and checks the chunk decodes to everything so far after each.
-fn assert_round_trip_after_every_append(samples: &[(i64, f64)]) {
-    let mut a = StrataAppender::new();
-    for (i, &(t, v)) in samples.iter().enumerate() {
-        a.append(t, v).expect("append");
-        assert_eq!(
-            decode(Encoding::Strata, a.bytes()),
-            bits(&samples[..=i]),
-            "after sample {i}"
-        );
-    }
 }
 
 #[test]
@@ -76,7 +62,7 @@ fn a_value_outside_the_scale_falls_back_without_loss() {
     let mut samples = counter(3, |ms| ms as f64 * 0.001);
     samples[300].1 = 0.1 + 0.2;
     assert_round_trip(&samples);
-    assert_round_trip_after_every_append(&samples[..320]);
+    assert_decodes_after_every_append(&samples[..320], "decimal modes");
 }
 
 #[test]
@@ -86,7 +72,7 @@ fn a_quantile_that_goes_nan_costs_no_more_than_a_constant() {
         .map(|i| (T0 + i * STEP, if i < 160 { 0.000230803 } else { f64::NAN }))
         .collect();
     assert_round_trip(&samples);
-    assert_round_trip_after_every_append(&samples);
+    assert_decodes_after_every_append(&samples, "decimal modes");
     let strata = encode(Encoding::Strata, &samples);
     assert_eq!(mode(&strata), 1);
     // Two quiet runs and one special: tens of bytes, not 10 bytes per NaN.
@@ -107,7 +93,7 @@ fn a_chunk_that_starts_with_nan_is_decimal_once_values_arrive() {
         })
         .collect();
     assert_round_trip(&samples);
-    assert_round_trip_after_every_append(&samples[..40]);
+    assert_decodes_after_every_append(&samples[..40], "decimal modes");
     let strata = encode(Encoding::Strata, &samples);
     assert_eq!(mode(&strata), 1);
     assert_eq!(strata[3] & 0x80, 0x80, "value 0 is special");
@@ -148,7 +134,7 @@ fn specials_mixed_into_decimals_round_trip() {
             })
             .collect();
         assert_round_trip(&samples);
-        assert_round_trip_after_every_append(&samples);
+        assert_decodes_after_every_append(&samples, "decimal modes");
     }
 }
 
@@ -184,6 +170,6 @@ fn values_of_every_scale_mixed_with_specials_round_trip() {
             })
             .collect();
         assert_round_trip(&samples);
-        assert_round_trip_after_every_append(&samples);
+        assert_decodes_after_every_append(&samples, "decimal modes");
     }
 }

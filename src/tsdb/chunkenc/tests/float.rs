@@ -3,7 +3,10 @@
 //! of full-precision series it exists for.
 
 use super::data::Rng;
-use super::{Encoding, StrataAppender, XorAppender, bits, decode, encode, iter_chunk};
+use super::{
+    Encoding, StrataAppender, XorAppender, assert_decodes_after_every_append, bits, decode, encode,
+    iter_chunk,
+};
 use promql::SampleIterator;
 
 const STALE: u64 = 0x7ff0_0000_0000_0002;
@@ -89,15 +92,7 @@ pub(super) fn shapes(seed: u64) -> Vec<(&'static str, Vec<(i64, f64)>)> {
 fn float_shapes_round_trip_after_every_append() {
     for seed in 1..4 {
         for (name, samples) in shapes(seed) {
-            let mut a = StrataAppender::new();
-            for (i, &(t, v)) in samples.iter().enumerate() {
-                a.append(t, v).expect("strata append");
-                assert_eq!(
-                    decode(Encoding::Strata, a.bytes()),
-                    bits(&samples[..=i]),
-                    "{name}, seed {seed}, after {i}"
-                );
-            }
+            assert_decodes_after_every_append(&samples, &format!("{name}, seed {seed}"));
         }
     }
 }

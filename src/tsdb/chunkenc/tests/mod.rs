@@ -50,6 +50,20 @@ fn bits(samples: &[(i64, f64)]) -> Vec<(i64, u64)> {
     samples.iter().map(|&(t, v)| (t, v.to_bits())).collect()
 }
 
+/// Appends `samples` to a Strata chunk one at a time and asserts after each append that the
+/// chunk decodes to every sample so far (`what` names the case in a failure).
+fn assert_decodes_after_every_append(samples: &[(i64, f64)], what: &str) {
+    let mut a = StrataAppender::new();
+    for (i, &(t, v)) in samples.iter().enumerate() {
+        a.append(t, v).expect("strata append");
+        assert_eq!(
+            decode(Encoding::Strata, a.bytes()),
+            bits(&samples[..=i]),
+            "{what}, after sample {i}"
+        );
+    }
+}
+
 /// Asserts both encodings round-trip `samples` bit for bit.
 fn assert_round_trip(samples: &[(i64, f64)]) {
     for enc in [Encoding::Xor, Encoding::Strata] {

@@ -1,7 +1,7 @@
 //! Lossless round trips of every kind of value and timestamp, and the appenders' errors.
 
 use super::data::Rng;
-use super::{Encoding, assert_round_trip, bits, decode, encode};
+use super::{Encoding, assert_decodes_after_every_append, assert_round_trip, bits, decode, encode};
 use crate::tsdb::chunkenc::{ChunkError, MAX_SAMPLES_PER_CHUNK, StrataAppender, XorAppender};
 
 /// Prometheus's staleness marker.
@@ -98,16 +98,7 @@ fn decimal_mode_changes_re_encode_transparently() {
                 s.0 += 10_000;
             }
         }
-        // `bytes()` decodes to the samples so far after every append.
-        let mut a = StrataAppender::new();
-        for (i, &(ts, v)) in samples.iter().enumerate() {
-            a.append(ts, v).expect("append");
-            assert_eq!(
-                decode(Encoding::Strata, a.bytes()),
-                bits(&samples[..=i]),
-                "case {n} after {i}"
-            );
-        }
+        assert_decodes_after_every_append(&samples, &format!("case {n}"));
         assert_round_trip(&samples);
     }
 }
