@@ -15,3 +15,15 @@ free_port() {
     done
     return 1
 }
+
+# Stops process PID: TERM, up to 15 s for it to exit, then KILL; reaps it. No PID: nothing.
+stop_pid() {
+    local pid=$1
+    [[ -n $pid ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}

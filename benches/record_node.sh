@@ -51,16 +51,6 @@ SECONDS_TOTAL=$(duration_seconds "$DURATION") || { echo "bad DURATION $DURATION 
 command -v "$NODE_EXPORTER_BIN" >/dev/null || { echo "no $NODE_EXPORTER_BIN" >&2; exit 2; }
 [[ -x $PROMETHEUS_BIN ]] || { echo "no $PROMETHEUS_BIN" >&2; exit 2; }
 
-stop_pid() {
-    local pid=$1
-    [[ -n $pid ]] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 PROM_PID=
 NODE_PID=
 cleanup() {

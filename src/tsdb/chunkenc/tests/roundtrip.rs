@@ -1,7 +1,7 @@
 //! Lossless round trips of every kind of value and timestamp, and the appenders' errors.
 
 use super::data::Rng;
-use super::{Encoding, assert_decodes_after_every_append, assert_round_trip, bits, decode, encode};
+use super::{Encoding, assert_decodes_after_every_append, assert_round_trip, decode, encode};
 use crate::tsdb::chunkenc::{ChunkError, MAX_SAMPLES_PER_CHUNK, StrataAppender, XorAppender};
 
 /// Prometheus's staleness marker.
@@ -237,15 +237,7 @@ fn aligned_scrapes_with_jitter_and_runs_round_trip() {
                 samples.push((t, v));
             }
         }
-        let mut a = StrataAppender::new();
-        for (i, &(t, v)) in samples.iter().enumerate() {
-            a.append(t, v).expect("append");
-            assert_eq!(
-                decode(Encoding::Strata, a.bytes()),
-                bits(&samples[..=i]),
-                "case {case} after {i}"
-            );
-        }
+        assert_decodes_after_every_append(&samples, &format!("case {case}"));
         assert_round_trip(&samples);
     }
 }
